@@ -1,0 +1,1 @@
+export const nodeEntry = true;

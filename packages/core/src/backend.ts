@@ -1,0 +1,213 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The backends vitlens knows, by their tfjs registry names. */
+export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** One way to obtain a backend: a module that registers it when imported. */
+interface BackendCandidate {
+  name: BackendName;
+  /** The npm package that registers this backend when imported. */
+  module: string;
+}
+
+const NODE_ORDER: readonly BackendCandidate[] = [
+  { name: 'tensorflow', module: '@tensorflow/tfjs-node-gpu' },
+  { name: 'tensorflow', module: '@tensorflow/tfjs-node' },
+  { name: 'wasm', module: '@tensorflow/tfjs-backend-wasm' },
+  { name: 'cpu', module: '@tensorflow/tfjs-backend-cpu' },
+];
+
+const BROWSER_ORDER: readonly BackendCandidate[] = [
+  { name: 'webgpu', module: '@tensorflow/tfjs-backend-webgpu' },
+  { name: 'webgl', module: '@tensorflow/tfjs-backend-webgl' },
+  { name: 'wasm', module: '@tensorflow/tfjs-backend-wasm' },
+  { name: 'cpu', module: '@tensorflow/tfjs-backend-cpu' },
+];
+
+/** What happened when one candidate was tried. */
+export interface BackendAttempt {
+  name: BackendName;
+  module: string;
+  ok: boolean;
+  /** Why it was skipped, when `ok` is false. */
+  error?: string;
+}
+
+export interface BackendChoice {
+  /** The backend now active on the shared `tf`. */
+  name: BackendName;
+  /** The package that provided it. */
+  module: string;
+  /** One sentence: which backend and why. */
+  reason: string;
+  /** Every candidate tried, in order. */
+  attempts: BackendAttempt[];
+  runtime: 'node' | 'browser';
+}
+
+export interface InitBackendOptions {
+  /**
+   * Force one backend. Defaults to the `VITLENS_BACKEND` environment variable (Node) when set.
+   * Forcing a backend that cannot be loaded throws, listing the ones that can.
+   */
+  prefer?: BackendName | undefined;
+  /** Receives one line saying what was chosen and why, and one line per skipped candidate. */
+  log?: ((message: string) => void) | undefined;
+  /**
+   * Where the wasm backend finds its `.wasm` files in the browser (a URL prefix or per-file map),
+   * passed to `setWasmPaths`. In Node the files are found next to the package.
+   */
+  wasmPaths?: string | Record<string, string> | undefined;
+  /** Override the runtime detection (tests). */
+  runtime?: 'node' | 'browser' | undefined;
+  /**
+   * Override how a backend module is imported (tests, bundlers). The default is a dynamic
+   * `import()` of the module name; a module already imported by the app is used as it is.
+   */
+  importModule?: ((module: string) => Promise<unknown>) | undefined;
+}
+
+/** Thrown when a forced backend is unavailable, or when none at all can be loaded. */
+export class BackendUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly attempts: BackendAttempt[],
+  ) {
+    super(message);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+export function detectRuntime(): 'node' | 'browser' {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof proc?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined'
+    ? 'node'
+    : 'browser';
+}
+
+function envBackend(): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const value = proc?.env?.VITLENS_BACKEND;
+  return value && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function parseBackendName(value: string, source: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new BackendUnavailableError(
+    `${source}: unknown backend '${value}'; valid backends are ${BACKEND_NAMES.join(', ')}`,
+    [],
+  );
+}
+
+// A variable specifier keeps bundlers from trying to resolve optional Node-only packages.
+const defaultImport = (module: string): Promise<unknown> => import(/* @vite-ignore */ module);
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}
+
+async function tryCandidate(
+  candidate: BackendCandidate,
+  options: InitBackendOptions,
+): Promise<BackendAttempt> {
+  const attempt: BackendAttempt = { name: candidate.name, module: candidate.module, ok: false };
+  try {
+    if (tf.findBackendFactory(candidate.name) == null) {
+      await (options.importModule ?? defaultImport)(candidate.module);
+    }
+    if (tf.findBackendFactory(candidate.name) == null) {
+      throw new Error(
+        `${candidate.module} loaded but registered no '${candidate.name}' backend on this @tensorflow/tfjs-core ` +
+          `(${tf.version_core}); is a second copy of tfjs-core installed?`,
+      );
+    }
+    if (candidate.name === 'wasm' && options.wasmPaths !== undefined) {
+      const wasm = (await (options.importModule ?? defaultImport)(candidate.module)) as {
+        setWasmPaths?: (paths: string | Record<string, string>) => void;
+      };
+      wasm.setWasmPaths?.(options.wasmPaths);
+    }
+    const ok = await tf.setBackend(candidate.name);
+    if (!ok) throw new Error(`tf.setBackend('${candidate.name}') failed to initialise`);
+    await tf.ready();
+    attempt.ok = true;
+  } catch (error) {
+    attempt.error = errorText(error);
+  }
+  return attempt;
+}
+
+/**
+ * Pick the best available backend and make it active on the shared `tf`.
+ *
+ * Node: `tensorflow` (tfjs-node-gpu, then tfjs-node), then `wasm`, then `cpu`.
+ * Browser: `webgpu`, `webgl`, `wasm`, `cpu`. Each optional backend is imported inside a `try`;
+ * one that fails is reported with its error and skipped.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  const runtime = options.runtime ?? detectRuntime();
+  const order = runtime === 'node' ? NODE_ORDER : BROWSER_ORDER;
+  const env = runtime === 'node' ? envBackend() : undefined;
+  const forcedSource = options.prefer !== undefined ? 'prefer' : env !== undefined ? 'VITLENS_BACKEND' : undefined;
+  const forced =
+    options.prefer !== undefined
+      ? parseBackendName(options.prefer, 'initBackend({ prefer })')
+      : env !== undefined
+        ? parseBackendName(env, 'VITLENS_BACKEND')
+        : undefined;
+  const log = options.log ?? (() => {});
+  const attempts: BackendAttempt[] = [];
+
+  if (forced !== undefined) {
+    const candidates = order.filter((c) => c.name === forced);
+    if (candidates.length === 0) {
+      throw new BackendUnavailableError(
+        `${forcedSource}: backend '${forced}' does not run in ${runtime}; ` +
+          `${runtime} backends are ${[...new Set(order.map((c) => c.name))].join(', ')}`,
+        attempts,
+      );
+    }
+    for (const candidate of candidates) {
+      const attempt = await tryCandidate(candidate, options);
+      attempts.push(attempt);
+      if (attempt.ok) {
+        const reason = `backend '${forced}' (${candidate.module}) forced by ${forcedSource}`;
+        log(`vitlens: ${reason}`);
+        return { name: forced, module: candidate.module, reason, attempts, runtime };
+      }
+    }
+    const available: string[] = [];
+    for (const candidate of order) {
+      if (candidate.name === forced || available.includes(candidate.name)) continue;
+      const probe = await tryCandidate(candidate, options);
+      if (probe.ok) available.push(candidate.name);
+    }
+    const why = attempts.map((a) => `${a.module}: ${a.error}`).join('; ');
+    throw new BackendUnavailableError(
+      `${forcedSource}: backend '${forced}' is not available (${why}). ` +
+        `Available here: ${available.length > 0 ? available.join(', ') : 'none'}`,
+      attempts,
+    );
+  }
+
+  for (const candidate of order) {
+    const attempt = await tryCandidate(candidate, options);
+    attempts.push(attempt);
+    if (attempt.ok) {
+      const skipped = attempts.filter((a) => !a.ok);
+      const reason =
+        skipped.length === 0
+          ? `backend '${candidate.name}' (${candidate.module}): the first choice in ${runtime}`
+          : `backend '${candidate.name}' (${candidate.module}): ${skipped.map((a) => `${a.module} unavailable`).join(', ')}`;
+      for (const s of skipped) log(`vitlens: skipped ${s.module}: ${s.error}`);
+      log(`vitlens: using ${reason}`);
+      return { name: candidate.name, module: candidate.module, reason, attempts, runtime };
+    }
+  }
+  throw new BackendUnavailableError(
+    `no TensorFlow.js backend could be loaded: ${attempts.map((a) => `${a.module}: ${a.error}`).join('; ')}`,
+    attempts,
+  );
+}

@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The one `@tensorflow/tfjs-core` instance every vitlens package uses. */
+export { tf };
+export {
+  BACKEND_NAMES,
+  BackendUnavailableError,
+  detectRuntime,
+  initBackend,
+  type BackendAttempt,
+  type BackendChoice,
+  type BackendName,
+  type InitBackendOptions,
+} from './backend';
+export { Rng, type RngState } from './rng';
+export { MemoryGuard, TensorLeakError, expectFlatMemory, type LeakRecord } from './memory';
+export * from './safetensors';
+export { version } from './version';

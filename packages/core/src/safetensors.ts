@@ -1,0 +1,2 @@
+// Placeholder replaced by the safetensors implementation (see README): read/write safetensors.
+export {};
