@@ -5,6 +5,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 /** Workspace packages resolve to their sources in tests, so no build is needed to test a change. */
 export const workspaceAlias: Record<string, string> = {
+  '@vitlens/core/node': `${root}packages/core/src/node/index.ts`,
   '@vitlens/core': `${root}packages/core/src/index.ts`,
   '@vitlens/cifar10-data': `${root}packages/cifar10-data/src/index.ts`,
   '@vitlens/vit-model': `${root}packages/vit-model/src/index.ts`,

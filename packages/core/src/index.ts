@@ -16,3 +16,11 @@ export { Rng, type RngState } from './rng';
 export { MemoryGuard, TensorLeakError, expectFlatMemory, type LeakRecord } from './memory';
 export * from './safetensors';
 export { version } from './version';
+export {
+  CIFAR10_MEAN,
+  CIFAR10_STD,
+  HF_VIT_MEAN,
+  HF_VIT_STD,
+  pixelsToTensor,
+  type PreprocessOptions,
+} from './preprocess';
