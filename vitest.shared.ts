@@ -7,7 +7,9 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export const workspaceAlias: Record<string, string> = {
   '@vitlens/core/node': `${root}packages/core/src/node/index.ts`,
   '@vitlens/core': `${root}packages/core/src/index.ts`,
+  '@vitlens/cifar10-data/node': `${root}packages/cifar10-data/src/node/index.ts`,
   '@vitlens/cifar10-data': `${root}packages/cifar10-data/src/index.ts`,
+  '@vitlens/vit-model/node': `${root}packages/vit-model/src/node/index.ts`,
   '@vitlens/vit-model': `${root}packages/vit-model/src/index.ts`,
   '@vitlens/train-loop': `${root}packages/train-loop/src/index.ts`,
   '@vitlens/attention-viz/node': `${root}packages/attention-viz/src/node/index.ts`,

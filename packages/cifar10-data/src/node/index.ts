@@ -1,0 +1,2 @@
+// Node-only entry of @vitlens/cifar10-data (file system, network).
+export {};

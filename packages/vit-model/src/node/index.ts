@@ -1,0 +1,2 @@
+// Node-only entry of @vitlens/vit-model (file system, network).
+export {};
