@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 // The CLI ships as one ESM entry; its dependencies stay external (installed next to it).
@@ -9,4 +10,18 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: false,
+  // `vitlens serve` serves the built page from dist/web, so the published package carries it.
+  // (@vitlens/web is a devDependency, so turbo and `pnpm --filter @vitlens/cli...` build it first.)
+  async onSuccess() {
+    const from = new URL('../web/dist/', import.meta.url);
+    const to = new URL('./dist/web/', import.meta.url);
+    try {
+      await fs.access(new URL('index.html', from));
+    } catch {
+      console.warn('cli build: apps/web/dist is not built; `vitlens serve` will look for it at run time');
+      return;
+    }
+    await fs.rm(to, { recursive: true, force: true });
+    await fs.cp(from, to, { recursive: true });
+  },
 });
