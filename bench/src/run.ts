@@ -1,0 +1,168 @@
+// `pnpm bench [--quick] [--only <preset>[,<preset>]] [--compare torch] [--workers 1,2] [--out <dir>]`
+// Runs every measurement in its own child process (so peak RSS and the wasm heap, which never
+// shrinks, belong to one configuration) and writes results/benchmarks.{json,md}.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '@vitlens/core';
+import { writeFileAtomic, writeJsonAtomic } from '@vitlens/core/node';
+import type { Job, JobResult } from './jobs';
+import { backendInfo, machineInfo } from './machine';
+import { type Report, type Row, toMarkdown } from './report';
+import { runTorch, torchAvailable } from './torch';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const benchDir = path.resolve(here, '..');
+const repoRoot = path.resolve(benchDir, '..');
+
+export const PRESETS = ['vit-tiny-patch4-32', 'vit-mini-patch4-32', 'vit-base-patch16-224'] as const;
+
+interface Options {
+  quick: boolean;
+  only: string[];
+  compareTorch: boolean;
+  workers: number[];
+  out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { quick: false, only: [], compareTorch: false, workers: [1, 2], out: path.join(repoRoot, 'results') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--') continue;
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--only') o.only.push(...value().split(','));
+    else if (a === '--compare') {
+      const v = value();
+      if (v !== 'torch') throw new Error(`--compare: unknown reference '${v}'; the one reference is 'torch'`);
+      o.compareTorch = true;
+    } else if (a === '--workers') {
+      o.workers = value().split(',').map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--workers: '${s}' is not a positive integer (e.g. --workers 1,2)`);
+        return n;
+      });
+    } else if (a === '--out') o.out = path.resolve(value());
+    else throw new Error(`unknown argument '${a}'; valid: --quick, --only <preset>, --compare torch, --workers 1,2, --out <dir>`);
+  }
+  for (const p of o.only) {
+    if (!(PRESETS as readonly string[]).includes(p)) throw new Error(`--only: unknown preset '${p}'; valid presets are ${PRESETS.join(', ')}`);
+  }
+  return o;
+}
+
+function runChild(job: Job): JobResult | { error: string } {
+  const label = `${job.kind} ${'preset' in job ? job.preset : ''} ${JSON.stringify(job)}`;
+  process.stdout.write(`… ${label}\n`);
+  const r = spawnSync(process.execPath, [path.join(here, 'job.js'), JSON.stringify(job)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    // The wasm heap is capped at 4 GiB per replica; the JS heap needs room for the batch arrays.
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=8192`.trim() },
+  });
+  const out = r.stdout ?? '';
+  const line = out.split('\n').find((l) => l.startsWith('@@result ') || l.startsWith('@@error '));
+  if (line?.startsWith('@@result ')) {
+    const res = JSON.parse(line.slice(9)) as JobResult;
+    process.stdout.write(`  → ${res.value} ${res.unit} (spread ${(res.spread * 100).toFixed(0)}%)\n`);
+    return res;
+  }
+  const error = line ? (JSON.parse(line.slice(8)) as string) : `exit ${r.status ?? r.signal}: ${(r.stderr ?? '').slice(-2000)}`;
+  process.stdout.write(`  ✗ ${error.split('\n')[0]}\n`);
+  return { error };
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const presets = o.only.length > 0 ? o.only : [...PRESETS];
+  const command = `pnpm bench${process.argv.length > 2 ? ` ${process.argv.slice(2).filter((a) => a !== '--').join(' ')}` : ''}`;
+  await initBackend({ prefer: (process.env.VITLENS_BACKEND as 'wasm' | undefined) ?? 'wasm' });
+  const backend = await backendInfo();
+  const machine = machineInfo();
+  const q = o.quick;
+  const warmup = 1;
+  const reps = 3;
+
+  const torch = o.compareTorch ? torchAvailable() : { ok: false, why: 'not requested (pnpm bench --compare torch)' };
+  if (o.compareTorch && !torch.ok) throw new Error(`--compare torch: PyTorch cannot be imported (${torch.why}); see bench/README.md`);
+  const report: Report = {
+    command,
+    date: new Date().toISOString(),
+    machine,
+    backend,
+    torch: { available: torch.ok, note: torch.why },
+    roofline: [],
+    data: null,
+    rows: [],
+    quick: q,
+  };
+  if (o.compareTorch) {
+    report.torch.mmGflops = {};
+    for (const t of [1, 2]) report.torch.mmGflops[t] = runTorch(benchDir, { mode: 'mm', threads: t, warmup: 2, reps: 3 }).gflops ?? 0;
+  }
+  process.stdout.write(`vitlens bench: ${backend.name} (${backend.threads} thread/replica, SIMD ${backend.simd}), ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join('/')}\n`);
+
+  if (o.only.length === 0) report.data = runChild({ kind: 'data', reps, quick: q });
+
+  for (const preset of presets) {
+    const base = preset === 'vit-base-patch16-224';
+    const inferBatch = base ? 4 : q ? 32 : 128;
+    const trainBatch = base ? (q ? 2 : 16) : q ? 32 : 128;
+    const micro = base ? 1 : q ? 16 : 32;
+    const configFor = async () => ((await import('@vitlens/vit-model')).createConfig(preset));
+
+    const rfInfer = runChild({ kind: 'roofline', preset, batch: inferBatch, training: false, reps });
+    const rfTrain = runChild({ kind: 'roofline', preset, batch: micro, training: true, reps });
+    for (const r of [rfInfer, rfTrain]) if (!('error' in r)) report.roofline.push(r);
+    const rf = (r: JobResult | { error: string }) => ('error' in r ? undefined : r.value);
+
+    const torchRows = (row: Row, mode: 'train' | 'infer', batch: number) => {
+      if (!o.compareTorch) return;
+      return configFor().then((config) => {
+        row.torch = [1, 2].map((threads) => {
+          const t = runTorch(benchDir, { mode, threads, config, batch, warmup, reps });
+          process.stdout.write(`  torch ${mode} ${preset} batch ${batch} ${threads}t → ${t.imagesPerSecond?.toFixed(2)} images/s\n`);
+          return { threads, imagesPerSecond: t.imagesPerSecond ?? Number.NaN };
+        });
+      });
+    };
+
+    const infer: Row = { preset, what: 'inference', batch: inferBatch, workers: 1, result: runChild({ kind: 'infer', preset, batch: inferBatch, warmup, reps }), rooflineGflops: rf(rfInfer) };
+    report.rows.push(infer);
+    await torchRows(infer, 'infer', inferBatch);
+    if (base) {
+      report.rows.push({ preset, what: 'latency', batch: 1, workers: 1, result: runChild({ kind: 'infer', preset, batch: 1, warmup, reps }), rooflineGflops: undefined });
+    }
+    for (const workers of o.workers) {
+      // ViT-B/16 training is minutes per step: one timed step after a one-image warm-up.
+      const trainJob: Job = base
+        ? { kind: 'train', preset, batch: trainBatch, microBatch: micro, workers, warmup: 0, reps: 1, warmupBatch: workers }
+        : { kind: 'train', preset, batch: trainBatch, microBatch: micro, workers, warmup, reps };
+      const row: Row = { preset, what: 'training', batch: trainBatch, microBatch: micro, workers, result: runChild(trainJob), rooflineGflops: rf(rfTrain) };
+      report.rows.push(row);
+    }
+    const firstTrain = report.rows.find((r) => r.preset === preset && r.what === 'training');
+    if (firstTrain) {
+      await torchRows(firstTrain, 'train', trainBatch);
+      for (const r of report.rows) if (r.preset === preset && r.what === 'training') r.torch = firstTrain.torch;
+    }
+    await writeOut(o.out, report);
+  }
+  await writeOut(o.out, report);
+  process.stdout.write(`\n${toMarkdown(report)}\nwrote ${path.join(o.out, 'benchmarks.json')} and benchmarks.md\n`);
+}
+
+async function writeOut(dir: string, report: Report): Promise<void> {
+  await writeJsonAtomic(path.join(dir, 'benchmarks.json'), report);
+  await writeFileAtomic(path.join(dir, 'benchmarks.md'), toMarkdown(report));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
