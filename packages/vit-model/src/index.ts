@@ -1,2 +1,28 @@
-// Public API of @vitlens/vit-model (filled in by its implementation).
+// Public API of @vitlens/vit-model (browser-safe).
+export {
+  CIFAR10_CLASS_NAMES,
+  ConfigError,
+  PRESET_NAMES,
+  classNames,
+  createConfig,
+  defaultProcessorConfig,
+  parseConfig,
+  parseProcessorConfig,
+  processorToPreprocessOptions,
+  type ImageProcessorConfig,
+  type ViTConfig,
+} from './config';
+export { ViTForImageClassification, type ForwardOptions, type ForwardOutput } from './model';
+export {
+  CONFIG_FILE,
+  CheckpointError,
+  PROCESSOR_FILE,
+  WEIGHTS_FILE,
+  modelFromFiles,
+  modelToFiles,
+  type ModelFromFilesOptions,
+} from './checkpoint';
+export { countForwardFlops, forwardFlopsBreakdown, type ForwardFlops } from './flops';
+export { bicubicResize, interpolatePositionEmbeddings } from './bicubic';
+export { paramSpecs, type ParamSpec } from './params';
 export const version = '0.1.0';

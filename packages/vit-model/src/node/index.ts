@@ -1,2 +1,2 @@
 // Node-only entry of @vitlens/vit-model (file system, network).
-export {};
+export { defaultCacheDir, loadCheckpoint, saveCheckpoint, type LoadCheckpointOptions } from './checkpoint-io';

@@ -1,0 +1,99 @@
+import { type Rng, tf } from '@vitlens/core';
+
+/*
+ * Building blocks whose forward AND backward passes use only kernels that are fast (or present)
+ * on the wasm backend: plain 2-D non-transposed matMul, explicit transposes, reshapes.
+ */
+
+type GradSave = (tensors: tf.Tensor[]) => void;
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * y = x·Wᵀ + b for x [N, in], W [out, in] (PyTorch / HF layout), b [out].
+ * The transposes are explicit so every matMul is a plain 2-D one (XNNPACK's fast path on wasm):
+ * dX = dY·W, dW = dYᵀ·X, db = Σ_N dY.
+ */
+const linearWithBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: GradSave) => {
+  save([x, w]);
+  const value = tf.tidy(() => tf.add(tf.matMul(x, tf.transpose(w)), b));
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy, ws), tf.matMul(tf.transpose(dy), xs), tf.sum(dy, 0)];
+      }),
+  };
+}) as unknown as CustomGradFn) as unknown as (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+) => tf.Tensor2D;
+
+/** y = x·Wᵀ for layers without a bias (`qkv_bias: false`). */
+const linearNoBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: GradSave) => {
+  save([x, w]);
+  const value = tf.tidy(() => tf.matMul(x, tf.transpose(w)));
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy, ws), tf.matMul(tf.transpose(dy), xs)];
+      }),
+  };
+}) as unknown as CustomGradFn) as unknown as (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+) => tf.Tensor2D;
+
+/** A Linear layer on any leading shape: x [..., in] → [..., out]; W [out, in] as HF stores it. */
+export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+  const inFeatures = w.shape[1];
+  const outFeatures = w.shape[0];
+  const lead = x.shape.slice(0, -1);
+  const x2d = tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D; // [N, in]
+  const y2d = b ? linearWithBias(x2d, w, b) : linearNoBias(x2d, w); // [N, out]
+  return tf.reshape(y2d, [...lead, outFeatures]);
+}
+
+/**
+ * The patch embedding, i.e. HF's Conv2d(3, hidden, kernel = stride = p), as reshape + transpose +
+ * one matMul, so it trains on wasm (no Conv2DBackpropFilter there).
+ * pixels [B, H, W, 3] (NHWC), weight [hidden, 3, p, p] (HF/PyTorch OIHW), bias [hidden]
+ * → [B, (H/p)·(W/p), hidden], patches in row-major grid order as HF's `flatten(2).transpose(1, 2)`.
+ */
+export function patchEmbed(pixels: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor3D {
+  const [batch, height, width, channels] = pixels.shape;
+  const [hidden, , p] = weight.shape;
+  const gh = height / p;
+  const gw = width / p;
+  const grid = tf.reshape(pixels, [batch, gh, p, gw, p, channels]); // [B, gh, p, gw, p, C]
+  const patches = tf.transpose(grid, [0, 1, 3, 5, 2, 4]); // [B, gh, gw, C, p, p]: (c, kh, kw) order as OIHW
+  const rows = tf.reshape(patches, [batch * gh * gw, channels * p * p]); // [B·N, C·p·p]
+  const w2d = tf.reshape(weight, [hidden, channels * p * p]) as tf.Tensor2D; // [hidden, C·p·p]
+  return tf.reshape(linear(rows, w2d, bias), [batch, gh * gw, hidden]) as tf.Tensor3D;
+}
+
+/** LayerNorm over the last axis (biased variance, as torch). */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+/** Exact GELU: x·½·(1 + erf(x/√2)) (HF `hidden_act: "gelu"`). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+/**
+ * Inverted dropout with a mask drawn from `rng` (so it is reproducible and the same on every
+ * backend): kept elements are scaled by 1/(1 − rate).
+ */
+export function dropout(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor {
+  if (rate <= 0) return x;
+  const scale = 1 / (1 - rate);
+  const mask = new Float32Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : scale;
+  return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
+}
