@@ -178,11 +178,16 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         return { name: forced, module: candidate.module, reason, attempts, runtime };
       }
     }
+    // Probing activates each backend in turn; put back the one that was active before.
+    const previous = tf.getBackend() as string | null;
     const available: string[] = [];
     for (const candidate of order) {
       if (candidate.name === forced || available.includes(candidate.name)) continue;
       const probe = await tryCandidate(candidate, options);
       if (probe.ok) available.push(candidate.name);
+    }
+    if (previous != null && tf.findBackendFactory(previous) != null && tf.getBackend() !== previous) {
+      await tf.setBackend(previous);
     }
     const why = attempts.map((a) => `${a.module}: ${a.error}`).join('; ');
     throw new BackendUnavailableError(

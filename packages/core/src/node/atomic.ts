@@ -10,16 +10,17 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.rename(tmp, target);
   } catch (error) {
+    // A failed write or rename (disk full, target is a directory) must not leave the temporary behind.
     await fs.rm(tmp, { force: true });
     throw error;
   }
