@@ -20,7 +20,7 @@ export {
   segmentLookup,
   type ColormapName,
 } from './colormaps/index';
-export { heatmapImage, imageChannels, overlayHeatmap, toRgba, type HeatmapOptions, type OverlayOptions } from './overlay';
+export { enlargeNearest, heatmapImage, imageChannels, overlayHeatmap, toRgba, type HeatmapOptions, type OverlayOptions } from './overlay';
 export { attentionDataFromJson, attentionDataToJson, type AttentionDataJson } from './serialize';
 export {
   drawAttentionOverlay,

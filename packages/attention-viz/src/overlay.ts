@@ -81,3 +81,25 @@ export function overlayHeatmap(image: PixelImage, map: AttentionMap, options: Ov
   }
   return { data: out, width: image.width, height: image.height };
 }
+
+/** Enlarge an image by an integer factor, each pixel becoming a `scale × scale` block (nearest neighbour). */
+export function enlargeNearest(image: PixelImage, scale: number): RgbaImage {
+  if (!Number.isInteger(scale) || scale <= 0) throw new Error(`enlargeNearest: scale must be a positive integer, got ${String(scale)}`);
+  const src = toRgba(image);
+  if (scale === 1) return src;
+  const width = src.width * scale;
+  const height = src.height * scale;
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.floor(y / scale);
+    for (let x = 0; x < width; x++) {
+      const s = (sy * src.width + Math.floor(x / scale)) * 4;
+      const d = (y * width + x) * 4;
+      out[d] = src.data[s] as number;
+      out[d + 1] = src.data[s + 1] as number;
+      out[d + 2] = src.data[s + 2] as number;
+      out[d + 3] = src.data[s + 3] as number;
+    }
+  }
+  return { data: out, width, height };
+}

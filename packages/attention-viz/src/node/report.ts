@@ -1,0 +1,123 @@
+import path from 'node:path';
+import { writeJsonAtomic } from '@vitlens/core/node';
+import { type ColormapName, checkColormap } from '../colormaps/index';
+import { attentionMap } from '../maps/dispatch';
+import type { NormalizeOptions } from '../maps/normalize';
+import { enlargeNearest, imageChannels, overlayHeatmap } from '../overlay';
+import type { AttentionData, AttentionMap, HeadFusion, MapMethod, PixelImage } from '../types';
+import { MAP_METHODS } from '../types';
+import { type FigureTile, renderFigure } from './figure';
+import { writePng } from './png';
+
+export interface VisualizationOptions {
+  /** The original image (8-bit pixels as loaded, any size). */
+  image: PixelImage;
+  /** Its attention (and gradients for 'gradient'), one `[heads, T, T]` per layer. */
+  attention: AttentionData;
+  /** Folder for this image's files (created). */
+  outDir: string;
+  /** Maps to draw (default: cls, rollout, and gradient when gradients are given). */
+  methods?: readonly MapMethod[];
+  /** Layers for the CLS maps (default all). */
+  layers?: readonly number[];
+  fusion?: HeadFusion;
+  head?: number;
+  discardRatio?: number;
+  colormap?: ColormapName;
+  /** Heatmap weight over the image (default 0.5). */
+  alpha?: number;
+  normalize?: NormalizeOptions;
+  /** The figure's title, e.g. 'cat 87.3%'. */
+  title?: string;
+  /** The figure's second line (default: the settings used). */
+  subtitle?: string;
+  /** Integer enlargement of the image (nearest) before the map is upsampled over it (default: to ≥ 160 px). */
+  scale?: number;
+}
+
+export interface VisualizationFile {
+  kind: 'input' | MapMethod | 'figure' | 'maps';
+  layer?: number;
+  path: string;
+}
+
+export interface VisualizationResult {
+  files: VisualizationFile[];
+  /** The maps drawn, at patch-grid resolution, keyed like the file names ('cls-layer-03', 'rollout', 'gradient'). */
+  maps: Record<string, AttentionMap>;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * Write one image's attention visualisation into `outDir`: `input.png`, `cls-layer-NN.png` per
+ * layer, `rollout.png`, `gradient.png`, `figure.png` (all of them in a labelled grid) and
+ * `maps.json` (the patch-grid maps). Every file is written atomically.
+ */
+export async function writeVisualization(options: VisualizationOptions): Promise<VisualizationResult> {
+  const { attention, image, outDir } = options;
+  imageChannels(image, 'writeVisualization image');
+  const colormap = checkColormap(options.colormap ?? 'viridis', 'writeVisualization');
+  const methods = options.methods ?? (attention.gradients ? MAP_METHODS : MAP_METHODS.filter((m) => m !== 'gradient'));
+  for (const m of methods) {
+    if (!MAP_METHODS.includes(m)) throw new Error(`writeVisualization: unknown method '${m}'; valid: ${MAP_METHODS.join(', ')}`);
+  }
+  const n = attention.layers.length;
+  const layers = options.layers ?? Array.from({ length: n }, (_, i) => i);
+  for (const l of layers) {
+    if (!Number.isInteger(l) || l < 0 || l >= n) throw new Error(`writeVisualization: layer ${l} does not exist; the model has layers 0..${n - 1}`);
+  }
+  const scale = options.scale ?? Math.max(1, Math.ceil(160 / Math.max(image.width, image.height)));
+  const shown = enlargeNearest(image, scale);
+  const common = {
+    ...(options.fusion !== undefined ? { fusion: options.fusion } : {}),
+    ...(options.head !== undefined ? { head: options.head } : {}),
+  };
+  const overlayOpts = { colormap, alpha: options.alpha ?? 0.5, ...(options.normalize ? { normalize: options.normalize } : {}) };
+
+  const files: VisualizationFile[] = [];
+  const maps: Record<string, AttentionMap> = {};
+  const tiles: FigureTile[] = [{ label: 'input', image: shown }];
+  const inputPath = path.join(outDir, 'input.png');
+  await writePng(inputPath, shown);
+  files.push({ kind: 'input', path: inputPath });
+
+  const emit = async (key: string, label: string, kind: MapMethod, map: AttentionMap, layer?: number) => {
+    const overlay = overlayHeatmap(shown, map, overlayOpts);
+    const file = path.join(outDir, `${key}.png`);
+    await writePng(file, overlay);
+    files.push({ kind, ...(layer !== undefined ? { layer } : {}), path: file });
+    maps[key] = map;
+    tiles.push({ label, image: overlay });
+  };
+  if (methods.includes('cls')) {
+    for (const layer of layers) {
+      await emit(`cls-layer-${pad2(layer)}`, `layer ${layer}`, 'cls', attentionMap(attention, { method: 'cls', layer, ...common }), layer);
+    }
+  }
+  if (methods.includes('rollout')) {
+    const discardRatio = options.discardRatio ?? 0;
+    const map = attentionMap(attention, { method: 'rollout', discardRatio, ...common });
+    await emit('rollout', discardRatio > 0 ? `rollout (discard ${discardRatio})` : 'rollout', 'rollout', map);
+  }
+  if (methods.includes('gradient')) {
+    await emit('gradient', 'gradient × attention', 'gradient', attentionMap(attention, { method: 'gradient' }));
+  }
+
+  const fusionText = options.head !== undefined ? `head ${options.head}` : `heads fused by ${options.fusion ?? 'mean'}`;
+  const figure = await renderFigure(tiles, {
+    title: options.title ?? 'attention maps',
+    subtitle: options.subtitle ?? `${fusionText}; colormap ${colormap}; alpha ${overlayOpts.alpha}`,
+  });
+  const figurePath = path.join(outDir, 'figure.png');
+  await writePng(figurePath, figure);
+  files.push({ kind: 'figure', path: figurePath });
+
+  const mapsPath = path.join(outDir, 'maps.json');
+  await writeJsonAtomic(
+    mapsPath,
+    Object.fromEntries(Object.entries(maps).map(([k, m]) => [k, { height: m.height, width: m.width, data: Array.from(m.data) }])),
+  );
+  files.push({ kind: 'maps', path: mapsPath });
+  return { files, maps };
+}
