@@ -1,2 +1,6 @@
-/** The version of @vitlens/core (kept in step with package.json by the build). */
-export const version = '0.1.0';
+// Read from package.json at build time (esbuild inlines only this field), so `changeset version`
+// bumps cannot leave it stale.
+import { version as packageVersion } from '../package.json';
+
+/** The version of @vitlens/core. */
+export const version: string = packageVersion;
