@@ -21,7 +21,7 @@ describe('CIFAR-10 binary batches', () => {
 
   it('round-trips through encodeCifarBatch', () => {
     const { bytes, images, labels } = syntheticBatchFile(5, 'roundtrip');
-    const parsed = parseCifarBatch(bytes.buffer);
+    const parsed = parseCifarBatch(bytes.buffer as ArrayBuffer);
     expect(parsed.images).toEqual(images);
     expect(parsed.labels).toEqual(labels);
   });
@@ -77,7 +77,7 @@ describe('CIFAR-10 binary batches', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const dataset = await loadCifarBinary([a.bytes.slice().buffer, new Blob([b.bytes]), `${base}/c.bin`]);
+      const dataset = await loadCifarBinary([a.bytes.slice().buffer as ArrayBuffer, new Blob([b.bytes as Uint8Array<ArrayBuffer>]), `${base}/c.bin`]);
       expect(dataset.count).toBe(9);
       expect(dataset.classNames).toEqual([...CIFAR10_CLASS_NAMES]);
       expect(dataset.images.subarray(0, a.images.length)).toEqual(a.images);
