@@ -1,3 +1,4 @@
+import './register-gradients';
 import { Rng, tf } from '@vitlens/core';
 import { type ImageProcessorConfig, type ViTConfig, defaultProcessorConfig, normalizeLabels, numLabels } from './config';
 import { dropout, gelu, layerNorm, linear, patchEmbed } from './ops';
