@@ -1,0 +1,315 @@
+import { defineAttentionMapElement, type RgbaImage, type VitAttentionMapElement } from '@vitlens/attention-viz';
+import { tf } from '@vitlens/core';
+import { classNames } from '@vitlens/vit-model';
+import { type Analysis, analyzeImage, attentionGradientsFor, warmUp } from './analyze';
+import { requestedBackend, startBackend } from './backend';
+import { formatBytes, type LoadedModel, loadCheckpointFiles, loadServerCheckpoint, looksLikeCheckpoint, NoServerCheckpointError } from './checkpoint';
+import { type DecodedImage, decodeImage, displayPixels } from './image';
+import { Controls } from './ui/controls';
+import { byId } from './ui/dom';
+import { filesFromDrop, imageFromPaste } from './ui/input';
+import { drawLayerGrid, drawMainOverlay, drawSummaries } from './ui/maps';
+import { renderTop5 } from './ui/top5';
+
+/** Side (pixels) of the image under the main overlay and under the thumbnails. */
+const MAIN_SIDE = 384;
+const THUMB_SIDE = 160;
+
+type PageState = 'starting' | 'no-model' | 'model-ready' | 'running' | 'ready' | 'error';
+
+interface ShownImage {
+  decoded: DecodedImage;
+  main: RgbaImage;
+  thumb: RgbaImage;
+  /** The true label, for dataset samples. */
+  truth?: string;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The page: wires inputs, the model and the drawings together. */
+export class App {
+  private readonly overlay: VitAttentionMapElement;
+  private readonly controls: Controls;
+  private loaded: LoadedModel | undefined;
+  private image: ShownImage | undefined;
+  private analysis: Analysis | undefined;
+  private gradientClass = 0;
+  /** Increments per image or model change; results of older runs are dropped. */
+  private run = 0;
+  private renders = 0;
+
+  constructor() {
+    defineAttentionMapElement();
+    this.overlay = byId<VitAttentionMapElement>('overlay');
+    this.overlay.addEventListener('error', (event) => this.showError(`drawing the attention map failed: ${message((event as unknown as CustomEvent<{ error: unknown }>).detail?.error)}`));
+    this.controls = new Controls(() => this.render());
+    this.wireInputs();
+  }
+
+  /** Start the backend, then load the server's checkpoint and look for a dataset. */
+  async start(): Promise<void> {
+    const backend = await startBackend(requestedBackend(), (line) => console.info(line));
+    const chip = byId('backend');
+    chip.textContent = backend.name;
+    chip.title = backend.reason;
+    this.setStatus(`TensorFlow.js ${tf.version_core}, ${backend.reason}`);
+    await Promise.all([this.loadFromServer(), this.probeDataset()]);
+  }
+
+  private async loadFromServer(): Promise<void> {
+    this.setStatus('Loading the model from the server…');
+    try {
+      await this.useModel(await loadServerCheckpoint((line) => this.setStatus(line)));
+    } catch (error) {
+      this.setState('no-model');
+      byId('model-info').textContent = 'none loaded';
+      const why = error instanceof NoServerCheckpointError ? error.message : `could not load the server's checkpoint: ${message(error)}`;
+      this.showError(`${why}\nDrop a checkpoint (config.json + model.safetensors, optionally preprocessor_config.json) on the page, or use "Load checkpoint files…".`);
+      this.setStatus('No model loaded.');
+    }
+  }
+
+  private async probeDataset(): Promise<void> {
+    try {
+      const response = await fetch('api/dataset', { cache: 'no-cache' });
+      if (!response.ok || !(response.headers.get('content-type') ?? '').includes('application/json')) return;
+      const info = (await response.json()) as { count: number; classes: string[]; split: string };
+      const button = byId<HTMLButtonElement>('sample-button', HTMLButtonElement);
+      button.title = `${info.count} images, ${info.classes.length} classes${info.split ? ` (${info.split} split)` : ''}`;
+      button.hidden = false;
+    } catch {
+      // no dataset on this server: the button stays hidden
+    }
+  }
+
+  private async useModel(loaded: LoadedModel): Promise<void> {
+    const previous = this.loaded;
+    this.loaded = undefined;
+    previous?.model.dispose();
+    this.run++;
+    const { model } = loaded;
+    const c = model.config;
+    const params = [...model.params.values()].reduce((sum, v) => sum + v.size, 0);
+    this.controls.configure(c.num_hidden_layers, c.num_attention_heads);
+    byId('layer-grid').replaceChildren();
+    this.setStatus('Compiling the model…');
+    await warmUp(model);
+    this.loaded = loaded;
+    const info = byId('model-info');
+    info.textContent = `${c.num_hidden_layers} layers · ${c.num_attention_heads} heads · ${c.image_size}px/${c.patch_size}`;
+    info.title =
+      `${loaded.source}: ${(params / 1e6).toFixed(2)}M parameters, ${formatBytes(loaded.weightsBytes)}, ` +
+      `${classNames(c).length} classes (${classNames(c).slice(0, 10).join(', ')}${classNames(c).length > 10 ? ', …' : ''})`;
+    this.hideError();
+    this.setState('model-ready');
+    this.setStatus(`Model ready: ${loaded.source}, ${(params / 1e6).toFixed(2)}M parameters. Drop an image.`);
+    if (this.image) await this.analyze();
+  }
+
+  private wireInputs(): void {
+    const drop = byId('drop-zone');
+    const fileInput = byId<HTMLInputElement>('file-input', HTMLInputElement);
+    fileInput.addEventListener('change', () => {
+      const file = fileInput.files?.[0];
+      if (file) void this.guard(this.showImage(file, file.name));
+      fileInput.value = '';
+    });
+    const checkpointInput = byId<HTMLInputElement>('checkpoint-input', HTMLInputElement);
+    checkpointInput.addEventListener('change', () => {
+      const files = Array.from(checkpointInput.files ?? []);
+      if (files.length > 0) void this.guard(this.loadDropped(files));
+      checkpointInput.value = '';
+    });
+    drop.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') fileInput.click();
+    });
+    // the whole window accepts drops, so a near miss does not open the file in the tab
+    window.addEventListener('dragover', (event) => {
+      event.preventDefault();
+      drop.classList.add('dragging');
+    });
+    window.addEventListener('dragleave', (event) => {
+      if (event.relatedTarget === null) drop.classList.remove('dragging');
+    });
+    window.addEventListener('drop', (event) => {
+      event.preventDefault();
+      drop.classList.remove('dragging');
+      if (event.dataTransfer) void this.guard(filesFromDrop(event.dataTransfer).then((files) => this.onFiles(files)));
+    });
+    window.addEventListener('paste', (event) => {
+      const file = imageFromPaste(event);
+      if (file) void this.guard(this.showImage(file, file.name && file.name !== 'image.png' ? file.name : 'pasted image'));
+    });
+    byId('sample-button').addEventListener('click', () => void this.guard(this.randomSample()));
+    byId('error-close').addEventListener('click', () => this.hideError());
+  }
+
+  private async onFiles(files: File[]): Promise<void> {
+    if (files.length === 0) throw new Error('nothing was dropped that the page can read (drop image files or checkpoint files)');
+    if (looksLikeCheckpoint(files)) await this.loadDropped(files);
+    else await this.showImage(files[0] as File, (files[0] as File).name);
+  }
+
+  private async loadDropped(files: File[]): Promise<void> {
+    this.setStatus(`Loading the checkpoint from ${files.map((f) => f.name).join(', ')}…`);
+    await this.useModel(await loadCheckpointFiles(files));
+  }
+
+  private async randomSample(): Promise<void> {
+    const button = byId<HTMLButtonElement>('sample-button', HTMLButtonElement);
+    button.disabled = true;
+    try {
+      const response = await fetch('api/sample', { cache: 'no-store' });
+      if (!response.ok) {
+        const body = (await response.json().catch(() => ({}))) as { error?: string };
+        throw new Error(`api/sample: ${body.error ?? `${response.status} ${response.statusText}`}`);
+      }
+      const label = decodeURIComponent(response.headers.get('x-vitlens-label') ?? '');
+      const name = decodeURIComponent(response.headers.get('x-vitlens-sample') ?? 'sample');
+      await this.showImage(await response.blob(), name, label || undefined);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  private async showImage(blob: Blob, name: string, truth?: string): Promise<void> {
+    const decoded = await decodeImage(blob, name);
+    this.image = {
+      decoded,
+      main: displayPixels(decoded.pixels, MAIN_SIDE),
+      thumb: displayPixels(decoded.pixels, THUMB_SIDE),
+      ...(truth !== undefined ? { truth } : {}),
+    };
+    const preview = byId<HTMLCanvasElement>('preview', HTMLCanvasElement);
+    const { main } = this.image;
+    preview.width = main.width;
+    preview.height = main.height;
+    preview.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(main.data), main.width, main.height), 0, 0);
+    preview.hidden = false;
+    byId('drop-hint').hidden = true;
+    const scaled = decoded.pixels.width !== decoded.naturalWidth ? `, scaled to ${decoded.pixels.width}×${decoded.pixels.height} first` : '';
+    byId('image-info').textContent = `${name}: ${decoded.naturalWidth}×${decoded.naturalHeight}${scaled}`;
+    const truthLine = byId('truth');
+    truthLine.hidden = truth === undefined;
+    truthLine.className = 'truth';
+    truthLine.textContent = truth === undefined ? '' : `True label: ${truth}`;
+    if (!this.loaded) {
+      throw new Error('no model is loaded yet: drop a checkpoint (config.json + model.safetensors) first; the image will be classified then');
+    }
+    await this.analyze();
+  }
+
+  private async analyze(): Promise<void> {
+    const loaded = this.loaded;
+    const image = this.image;
+    if (!loaded || !image) return;
+    const run = ++this.run;
+    this.setState('running');
+    this.setStatus('Running the model…');
+    const analysis = await analyzeImage(loaded.model, image.decoded.pixels);
+    if (run !== this.run) return;
+    this.analysis = analysis;
+    this.gradientClass = analysis.top[0]?.classIndex ?? 0;
+    byId('inference-time').textContent = `${analysis.inferenceMs.toFixed(1)} ms`;
+    const truthLine = byId('truth');
+    if (image.truth !== undefined) {
+      const right = analysis.top[0]?.label === image.truth;
+      truthLine.className = `truth ${right ? 'right' : 'wrong'}`;
+      truthLine.textContent = `True label: ${image.truth} ${right ? '✓ predicted' : `✗ predicted ${analysis.top[0]?.label ?? '?'}`}`;
+    }
+    this.renderTop5();
+    await this.render();
+    await this.computeGradients(run);
+  }
+
+  private renderTop5(): void {
+    if (!this.analysis) return;
+    renderTop5(byId<HTMLOListElement>('top5', HTMLOListElement), this.analysis.top, this.gradientClass, (classIndex) => {
+      if (classIndex === this.gradientClass) return;
+      this.gradientClass = classIndex;
+      this.renderTop5();
+      void this.guard(this.computeGradients(this.run));
+    });
+  }
+
+  /** Gradients for the selected class, then a redraw with the gradient-weighted map. */
+  private async computeGradients(run: number): Promise<void> {
+    const loaded = this.loaded;
+    const image = this.image;
+    const analysis = this.analysis;
+    if (!loaded || !image || !analysis) return;
+    const { gradients: _old, ...withoutGradients } = analysis.attention;
+    analysis.attention = withoutGradients;
+    this.setState('running');
+    const started = performance.now();
+    const gradients = await attentionGradientsFor(loaded.model, image.decoded.pixels, this.gradientClass);
+    if (run !== this.run || this.analysis !== analysis) return;
+    analysis.attention = { ...analysis.attention, gradients };
+    const label = classNames(loaded.model.config)[this.gradientClass] ?? String(this.gradientClass);
+    byId('gradient-target').textContent = `Gradient-weighted map for '${label}' (click a class to change it).`;
+    this.setStatus(`Forward pass ${analysis.inferenceMs.toFixed(1)} ms, attention gradients ${(performance.now() - started).toFixed(1)} ms.`);
+    await this.render();
+    this.setState('ready');
+  }
+
+  /** Draw the overlay, the rollout and gradient maps and every layer's map for the current settings. */
+  private async render(): Promise<void> {
+    const analysis = this.analysis;
+    const image = this.image;
+    if (!analysis || !image) return;
+    const settings = this.controls.read();
+    const data = analysis.attention;
+    if (settings.method === 'gradient' && !data.gradients) return; // drawn when the gradients arrive
+    try {
+      await drawMainOverlay(this.overlay, image.main, data, settings);
+      drawSummaries(byId<HTMLCanvasElement>('rollout-map', HTMLCanvasElement), byId<HTMLCanvasElement>('gradient-map', HTMLCanvasElement), image.thumb, data, settings);
+      drawLayerGrid(byId('layer-grid'), image.thumb, data, settings, (layer) => {
+        this.controls.selectLayer(layer);
+        void this.render();
+      });
+    } catch (error) {
+      this.showError(`drawing the attention maps failed: ${message(error)}`);
+      return;
+    }
+    const heads = settings.head === null ? `${settings.fusion} of heads` : `head ${settings.head + 1}`;
+    const layers = data.layers.length;
+    byId('overlay-caption').textContent =
+      settings.method === 'cls'
+        ? `CLS attention, layer ${settings.layer + 1} of ${layers}, ${heads}`
+        : settings.method === 'rollout'
+          ? `Attention rollout over ${layers} layers, ${heads}`
+          : `Gradient-weighted attention over ${layers} layers`;
+    document.body.dataset.renders = String(++this.renders);
+  }
+
+  /** Run an action; a failure is shown in the page, never left as an unhandled rejection. */
+  async guard(action: Promise<unknown>): Promise<void> {
+    try {
+      await action;
+    } catch (error) {
+      this.showError(message(error));
+      this.setState(this.loaded ? (this.analysis ? 'ready' : 'model-ready') : 'no-model');
+    }
+  }
+
+  showError(text: string): void {
+    byId('error-text').textContent = text;
+    byId('error').hidden = false;
+    console.error(`vitlens: ${text}`);
+  }
+
+  private hideError(): void {
+    byId('error').hidden = true;
+  }
+
+  private setStatus(text: string): void {
+    byId('status').textContent = text;
+  }
+
+  private setState(state: PageState): void {
+    document.body.dataset.state = state;
+  }
+}

@@ -1,0 +1,52 @@
+// Every browser backend is bundled (no CDN): the page works offline once loaded.
+import * as cpu from '@tensorflow/tfjs-backend-cpu';
+import * as wasm from '@tensorflow/tfjs-backend-wasm';
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import * as webgl from '@tensorflow/tfjs-backend-webgl';
+import * as webgpu from '@tensorflow/tfjs-backend-webgpu';
+import { type BackendChoice, type BackendName, BACKEND_NAMES, initBackend } from '@vitlens/core';
+
+const MODULES: Record<string, unknown> = {
+  '@tensorflow/tfjs-backend-webgpu': webgpu,
+  '@tensorflow/tfjs-backend-webgl': webgl,
+  '@tensorflow/tfjs-backend-wasm': wasm,
+  '@tensorflow/tfjs-backend-cpu': cpu,
+};
+
+/** The wasm binaries as files Vite emitted next to the page (resolved against the page URL). */
+export const WASM_PATHS: Record<string, string> = {
+  'tfjs-backend-wasm.wasm': new URL(wasmPlainUrl, document.baseURI).href,
+  'tfjs-backend-wasm-simd.wasm': new URL(wasmSimdUrl, document.baseURI).href,
+  'tfjs-backend-wasm-threaded-simd.wasm': new URL(wasmThreadedUrl, document.baseURI).href,
+};
+
+/**
+ * `?backend=wasm` in the page URL forces one backend (useful to compare them); otherwise the best
+ * available: webgpu → webgl → wasm → cpu.
+ */
+export function requestedBackend(search: string = location.search): BackendName | undefined {
+  const value = new URLSearchParams(search).get('backend');
+  if (value === null || value === '') return undefined;
+  if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
+    throw new Error(`?backend=${value} is not a backend; valid: ${BACKEND_NAMES.filter((b) => b !== 'tensorflow').join(', ')}`);
+  }
+  return value as BackendName;
+}
+
+/** Pick and start the tfjs backend for this browser. */
+export function startBackend(prefer: BackendName | undefined, log: (line: string) => void): Promise<BackendChoice> {
+  return initBackend({
+    prefer,
+    log,
+    runtime: 'browser',
+    wasmPaths: WASM_PATHS,
+    // the modules are imported statically above; a bare dynamic import would not resolve in the browser
+    importModule: async (name) => {
+      const module = MODULES[name];
+      if (module === undefined) throw new Error(`${name} is not bundled with the page`);
+      return module;
+    },
+  });
+}
