@@ -2,7 +2,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { tf } from '@vitlens/core';
 import type { ViTForImageClassification } from '@vitlens/vit-model';
-import { LocalGradientEngine } from '../local-engine';
+import { LocalGradientEngine } from '../engine';
 import type { GradientBatch, GradientEngine, GradientOptions, GradientResult } from '../types';
 import { type ParamLayout, paramLayout, writeParams } from './layout';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
@@ -33,6 +33,7 @@ interface Replica {
   pending: { resolve: (m: Extract<FromWorker, { type: 'done' }>) => void; reject: (e: Error) => void } | null;
   wasmHeapBytes: number | null;
   failed: Error | null;
+  exited: boolean;
 }
 
 /**
@@ -127,7 +128,8 @@ export class WorkerGradientEngine implements GradientEngine {
         index,
         ...(opts.microBatchSize !== undefined ? { microBatchSize: opts.microBatchSize } : {}),
       };
-      const worker = new Worker(entry, { workerData: init });
+      // execArgv: [] keeps a test runner's loader flags out of the replica.
+      const worker = new Worker(entry, { workerData: init, execArgv: [] });
       const replica: Replica = {
         worker,
         grads: new Float32Array(grads),
@@ -137,7 +139,11 @@ export class WorkerGradientEngine implements GradientEngine {
         pending: null,
         wasmHeapBytes: null,
         failed: null,
+        exited: false,
       };
+      worker.once('exit', () => {
+        replica.exited = true;
+      });
       this.replicas.push(replica);
       started.push(
         new Promise<void>((resolve, reject) => {
@@ -309,6 +315,16 @@ export class WorkerGradientEngine implements GradientEngine {
     return this.replicas.map((r) => r.wasmHeapBytes).filter((x): x is number => x !== null);
   }
 
+  /** The worker_threads' ids, one per worker replica (the main thread's slice has none). */
+  workerThreadIds(): number[] {
+    return this.replicas.map((r) => r.worker.threadId);
+  }
+
+  /** Worker threads that have not exited yet (0 after `dispose()` resolves). */
+  liveWorkers(): number {
+    return this.replicas.filter((r) => !r.exited).length;
+  }
+
   /** Stop every worker (their models and backends go with them) and free the main slice's engine. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -318,6 +334,7 @@ export class WorkerGradientEngine implements GradientEngine {
       this.replicas.map(
         (r) =>
           new Promise<void>((resolve) => {
+            if (r.exited) return resolve();
             r.worker.once('exit', () => resolve());
             r.worker.ref();
             r.worker.postMessage({ type: 'close' } satisfies ToWorker);

@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import '../register-gradients';
 import { initBackend, tf } from '@vitlens/core';
 import { type ImageProcessorConfig, type ViTConfig, ViTForImageClassification } from '@vitlens/vit-model';
-import { LocalGradientEngine } from '../local-engine';
+import { LocalGradientEngine } from '../engine';
 import { checkLayout, readParams } from './layout';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
 
