@@ -9,3 +9,40 @@ export { OPTIMIZER_KINDS, type Optimizer, type OptimizerKind, type OptimizerStat
 export { SCHEDULE_KINDS, checkSchedule, learningRateAt, type ScheduleKind, type ScheduleOptions } from './schedule';
 export { clipByGlobalNorm, globalNorm } from './clip';
 export { crossEntropy, crossEntropyPerExample, type LossTarget } from './loss';
+export { DEFAULT_MEMORY_BUDGET, LocalGradientEngine, trainingBytesPerImage, type LocalGradientEngineOptions, type ShapeConfig } from './engine';
+export { RECIPES, RECIPE_NAMES, resolveTrainConfig, validateTrainConfig, type TrainConfig, type TrainConfigOverrides } from './config';
+export {
+  BEST_DIR,
+  LAST_DIR,
+  OPTIMIZER_FILE,
+  TRAINER_STATE_FILE,
+  epochDirName,
+  findResumeCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  readOptimizerState,
+  readTrainerState,
+  saveTrainingCheckpoint,
+  stepDirName,
+  type CheckpointInfo,
+  type SaveFault,
+  type SaveTrainingCheckpointOptions,
+  type TrainerState,
+} from './checkpoint';
+export { MetricsAccumulator, type ClassAccuracy, type ClassificationMetrics } from './metrics';
+export { evaluateModel, type EvaluateOptions } from './evaluate';
+export { REPORT_JSON_FILE, REPORT_TEXT_FILE, formatEvaluationReport, writeEvaluationReport, type EvaluationReport } from './report';
+export {
+  METRICS_FILE,
+  dropoutSeed,
+  makeOptimizer,
+  planSteps,
+  scheduleFor,
+  train,
+  type EpochMetrics,
+  type StepMetrics,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+} from './trainer';
+export { WorkerGradientEngine, type WorkerGradientEngineOptions } from './parallel';

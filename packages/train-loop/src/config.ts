@@ -1,0 +1,221 @@
+import { OPTIMIZER_KINDS, type OptimizerKind } from './optim/optimizer';
+import { SCHEDULE_KINDS, type ScheduleKind } from './schedule';
+
+/** A complete, JSON-serialisable training run configuration (stored in every trainer_state.json). */
+export interface TrainConfig {
+  /** The recipe the values started from. */
+  recipe: string;
+  /** A `@vitlens/vit-model` preset name, or the path of a config.json. */
+  model: string;
+  /** Checkpoint folder or Hub id to start from; null trains from scratch. */
+  pretrained: string | null;
+  /** Model input size (images are resized to it). */
+  imageSize: number;
+  epochs: number;
+  /** Images per optimizer step. */
+  batchSize: number;
+  /** Images per forward/backward pass; null picks one from a memory budget. */
+  microBatchSize: number | null;
+  optimizer: {
+    kind: OptimizerKind;
+    lr: number;
+    weightDecay: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    momentum: number;
+    nesterov: boolean;
+  };
+  schedule: {
+    kind: ScheduleKind;
+    /** Warmup as a fraction of the run's steps (used when warmupSteps is null). */
+    warmupRatio: number;
+    warmupSteps: number | null;
+    minLr: number;
+  };
+  /** Clip gradients to this global L2 norm; 0 disables clipping. */
+  clipNorm: number;
+  labelSmoothing: number;
+  /** A `@vitlens/cifar10-data` augmentation policy name. */
+  augment: string;
+  mixup: number;
+  cutmix: number;
+  /** Images per class held out of the training folder for validation. */
+  valPerClass: number;
+  seed: number;
+  /** Stop after this many optimizer steps in total; null runs every epoch. */
+  maxSteps: number | null;
+  /** Also checkpoint every this many steps; 0 checkpoints at epoch ends only. */
+  saveEvery: number;
+  /** Keep only the newest N numbered checkpoints (`last` and `best` are always kept); 0 keeps all. */
+  keep: number;
+  evalBatchSize: number;
+}
+
+/** What a recipe may leave to the command line. */
+export type TrainConfigOverrides = Partial<Omit<TrainConfig, 'optimizer' | 'schedule'>> & {
+  optimizer?: Partial<TrainConfig['optimizer']>;
+  schedule?: Partial<TrainConfig['schedule']>;
+};
+
+const ADAMW = { kind: 'adamw' as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0, nesterov: false };
+
+/**
+ * Named presets. `seed-finetune` is the reference project: Hugging Face Trainer defaults (AdamW,
+ * linear decay, no warmup, no weight decay, max_grad_norm 1) with lr 2e-5, batch 16, 224×224.
+ */
+export const RECIPES: Readonly<Record<string, TrainConfig>> = Object.freeze({
+  'seed-finetune': {
+    recipe: 'seed-finetune',
+    model: 'vit-base-patch16-224',
+    pretrained: 'google/vit-base-patch16-224',
+    imageSize: 224,
+    epochs: 3,
+    batchSize: 16,
+    microBatchSize: null,
+    optimizer: { ...ADAMW, lr: 2e-5, weightDecay: 0 },
+    schedule: { kind: 'linear', warmupRatio: 0, warmupSteps: null, minLr: 0 },
+    clipNorm: 1,
+    labelSmoothing: 0,
+    augment: 'none',
+    mixup: 0,
+    cutmix: 0,
+    valPerClass: 500,
+    seed: 42,
+    maxSteps: null,
+    saveEvery: 0,
+    keep: 0,
+    evalBatchSize: 16,
+  },
+  // The ViT paper's fine-tuning recipe: SGD momentum 0.9, no weight decay, cosine, clip 1.
+  'sgd-finetune': {
+    recipe: 'sgd-finetune',
+    model: 'vit-base-patch16-224',
+    pretrained: 'google/vit-base-patch16-224',
+    imageSize: 224,
+    epochs: 3,
+    batchSize: 64,
+    microBatchSize: null,
+    optimizer: { kind: 'sgd', lr: 0.01, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0.9, nesterov: false },
+    schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 0 },
+    clipNorm: 1,
+    labelSmoothing: 0,
+    augment: 'flip',
+    mixup: 0,
+    cutmix: 0,
+    valPerClass: 500,
+    seed: 42,
+    maxSteps: null,
+    saveEvery: 0,
+    keep: 0,
+    evalBatchSize: 16,
+  },
+  // From scratch on 32×32 (vit-mini / vit-tiny): DeiT-style AdamW, warmup + cosine, crop + flip,
+  // label smoothing 0.1. Small ViTs need strong regularisation and a high lr on CIFAR.
+  'cifar-scratch': {
+    recipe: 'cifar-scratch',
+    model: 'vit-mini-patch4-32',
+    pretrained: null,
+    imageSize: 32,
+    epochs: 30,
+    batchSize: 128,
+    microBatchSize: null,
+    optimizer: { ...ADAMW, lr: 1e-3, weightDecay: 0.05 },
+    schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 1e-5 },
+    clipNorm: 1,
+    labelSmoothing: 0.1,
+    augment: 'basic',
+    mixup: 0,
+    cutmix: 0,
+    valPerClass: 500,
+    seed: 42,
+    maxSteps: null,
+    saveEvery: 0,
+    keep: 3,
+    evalBatchSize: 256,
+  },
+  // cifar-scratch with RandAugment and mixup for longer runs.
+  'cifar-scratch-strong': {
+    recipe: 'cifar-scratch-strong',
+    model: 'vit-tiny-patch4-32',
+    pretrained: null,
+    imageSize: 32,
+    epochs: 100,
+    batchSize: 128,
+    microBatchSize: null,
+    optimizer: { ...ADAMW, lr: 1e-3, weightDecay: 0.05 },
+    schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 1e-5 },
+    clipNorm: 1,
+    labelSmoothing: 0.1,
+    augment: 'randaugment',
+    mixup: 0.8,
+    cutmix: 0,
+    valPerClass: 500,
+    seed: 42,
+    maxSteps: null,
+    saveEvery: 0,
+    keep: 3,
+    evalBatchSize: 256,
+  },
+});
+
+export const RECIPE_NAMES: readonly string[] = Object.freeze(Object.keys(RECIPES));
+
+function fail(source: string, field: string, expected: string, value: unknown): never {
+  throw new Error(`${source}: ${field} must be ${expected}, got ${JSON.stringify(value)}`);
+}
+
+const int = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min;
+const num = (v: unknown, min: number, max = Infinity, maxOpen = false): boolean =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min && (maxOpen ? v < max : v <= max);
+
+/** Check every field of a run configuration, naming the field and what was expected. */
+export function validateTrainConfig(c: TrainConfig, source = 'train config'): TrainConfig {
+  if (typeof c.model !== 'string' || c.model === '') fail(source, 'model', 'a preset name or a config file', c.model);
+  if (c.pretrained !== null && typeof c.pretrained !== 'string') fail(source, 'pretrained', 'a checkpoint or null', c.pretrained);
+  if (!int(c.imageSize, 1)) fail(source, 'imageSize', 'a positive integer', c.imageSize);
+  if (!int(c.epochs, 1)) fail(source, 'epochs', 'a positive integer', c.epochs);
+  if (!int(c.batchSize, 1)) fail(source, 'batchSize', 'a positive integer', c.batchSize);
+  if (c.microBatchSize !== null && !int(c.microBatchSize, 1)) fail(source, 'microBatchSize', 'a positive integer or null', c.microBatchSize);
+  const o = c.optimizer;
+  if (!OPTIMIZER_KINDS.includes(o?.kind)) fail(source, 'optimizer.kind', `one of ${OPTIMIZER_KINDS.join(', ')}`, o?.kind);
+  if (!num(o.lr, Number.MIN_VALUE)) fail(source, 'optimizer.lr', 'a positive number', o.lr);
+  if (!num(o.weightDecay, 0)) fail(source, 'optimizer.weightDecay', 'a number ≥ 0', o.weightDecay);
+  if (!num(o.beta1, 0, 1, true)) fail(source, 'optimizer.beta1', 'in [0, 1)', o.beta1);
+  if (!num(o.beta2, 0, 1, true)) fail(source, 'optimizer.beta2', 'in [0, 1)', o.beta2);
+  if (!num(o.eps, Number.MIN_VALUE)) fail(source, 'optimizer.eps', 'a positive number', o.eps);
+  if (!num(o.momentum, 0, 1, true)) fail(source, 'optimizer.momentum', 'in [0, 1)', o.momentum);
+  const s = c.schedule;
+  if (!SCHEDULE_KINDS.includes(s?.kind)) fail(source, 'schedule.kind', `one of ${SCHEDULE_KINDS.join(', ')}`, s?.kind);
+  if (!num(s.warmupRatio, 0, 1, true)) fail(source, 'schedule.warmupRatio', 'in [0, 1)', s.warmupRatio);
+  if (s.warmupSteps !== null && !int(s.warmupSteps, 0)) fail(source, 'schedule.warmupSteps', 'an integer ≥ 0 or null', s.warmupSteps);
+  if (!num(s.minLr, 0, o.lr)) fail(source, 'schedule.minLr', `in [0, lr=${o.lr}]`, s.minLr);
+  if (!num(c.clipNorm, 0)) fail(source, 'clipNorm', 'a number ≥ 0 (0 = off)', c.clipNorm);
+  if (!num(c.labelSmoothing, 0, 1, true)) fail(source, 'labelSmoothing', 'in [0, 1)', c.labelSmoothing);
+  if (typeof c.augment !== 'string') fail(source, 'augment', 'an augmentation policy name', c.augment);
+  if (!num(c.mixup, 0)) fail(source, 'mixup', 'a number ≥ 0', c.mixup);
+  if (!num(c.cutmix, 0)) fail(source, 'cutmix', 'a number ≥ 0', c.cutmix);
+  if (!int(c.valPerClass, 0)) fail(source, 'valPerClass', 'an integer ≥ 0', c.valPerClass);
+  if (!int(c.seed, 0)) fail(source, 'seed', 'an integer ≥ 0', c.seed);
+  if (c.maxSteps !== null && !int(c.maxSteps, 1)) fail(source, 'maxSteps', 'a positive integer or null', c.maxSteps);
+  if (!int(c.saveEvery, 0)) fail(source, 'saveEvery', 'an integer ≥ 0', c.saveEvery);
+  if (!int(c.keep, 0)) fail(source, 'keep', 'an integer ≥ 0', c.keep);
+  if (!int(c.evalBatchSize, 1)) fail(source, 'evalBatchSize', 'a positive integer', c.evalBatchSize);
+  return c;
+}
+
+/** A recipe with overrides applied (undefined values are ignored), validated. */
+export function resolveTrainConfig(recipe: string, overrides: TrainConfigOverrides = {}): TrainConfig {
+  const base = RECIPES[recipe];
+  if (base === undefined) throw new Error(`recipe '${recipe}' does not exist; valid recipes are ${RECIPE_NAMES.join(', ')}`);
+  const defined = <T extends object>(o: T | undefined): Partial<T> =>
+    Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const { optimizer, schedule, ...rest } = overrides;
+  const config: TrainConfig = {
+    ...structuredClone(base),
+    ...defined(rest),
+    optimizer: { ...base.optimizer, ...defined(optimizer) },
+    schedule: { ...base.schedule, ...defined(schedule) },
+  };
+  return validateTrainConfig(config, `recipe '${recipe}'`);
+}
