@@ -1,4 +1,4 @@
-import { decodeImage } from './decode';
+import { type DecodedImage, decodeImage } from './decode';
 import { DataError } from './errors';
 import { resizeBilinearU8 } from './resize';
 import type { ImageDataset } from './types';
@@ -40,7 +40,7 @@ export class DatasetAssembler {
 
   /** Decode `bytes` (file `name`, class index `label`) and append it. */
   add(name: string, label: number, bytes: Uint8Array): void {
-    let decoded;
+    let decoded: DecodedImage;
     try {
       decoded = decodeImage(bytes, name);
     } catch (error) {

@@ -71,7 +71,7 @@ async function makeArchive(): Promise<{ bytes: Uint8Array; md5: string; trainLab
   await tar.c({ gzip: true, file: archive, cwd: dir }, ['cifar-10-batches-bin']);
   const bytes = new Uint8Array(await fs.readFile(archive));
   const trainLabels = new Uint8Array(15);
-  labels.forEach((l, i) => trainLabels.set(l, i * 3));
+  for (const [i, l] of labels.entries()) trainLabels.set(l, i * 3);
   return { bytes, md5: createHash('md5').update(bytes).digest('hex'), trainLabels };
 }
 
