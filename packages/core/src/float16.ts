@@ -6,6 +6,19 @@
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
+let table: Float32Array | undefined;
+
+/** Decode F16 bit patterns to float32 through a 65,536-entry table (256 KB, built on first use). */
+export function float16ArrayToFloat32(bits: Uint16Array): Float32Array {
+  if (table === undefined) {
+    table = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) table[i] = float16BitsToFloat32(i);
+  }
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]!]!;
+  return out;
+}
+
 /** Decode one F16 bit pattern: normals, subnormals (m × 2^-24), ±0, ±Infinity and NaN. */
 export function float16BitsToFloat32(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;

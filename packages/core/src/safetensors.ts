@@ -8,7 +8,7 @@
  * the data section) plus an optional `__metadata__` string→string map. Tensors are little-endian,
  * row-major, and must tile the data section exactly: no overlaps, no holes, no trailing bytes.
  */
-import { float16BitsToFloat32 } from './float16';
+import { float16ArrayToFloat32 } from './float16';
 
 export { float16BitsToFloat32, float32ToBF16, float32ToF16 } from './float16';
 
@@ -333,6 +333,25 @@ export function writeSafetensors(
   tensors: Map<string, SafetensorsTensor> | Record<string, SafetensorsTensor>,
   metadata?: Record<string, string>,
 ): Uint8Array {
+  const chunks = safetensorsChunks(tensors, metadata);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * The bytes of `writeSafetensors` as pieces, without concatenating them: the 8-byte length and
+ * padded header first, then each tensor's bytes (views on the tensors' own arrays where possible).
+ * Writing these one after another to a file avoids one copy of every weight.
+ */
+export function safetensorsChunks(
+  tensors: Map<string, SafetensorsTensor> | Record<string, SafetensorsTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array[] {
   const list = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))];
   const infos = new Map(list.map(([name, t]) => [name, checkTensor(name, t)]));
   list.sort(([an, a], [bn, b]) => DTYPES[b.dtype].rank - DTYPES[a.dtype].rank || (an < bn ? -1 : an > bn ? 1 : 0));
@@ -365,17 +384,11 @@ export function writeSafetensors(
   const encoded = new TextEncoder().encode(json);
   const padded = encoded.length + ((8 - (encoded.length % 8)) % 8);
 
-  const out = new Uint8Array(8 + padded + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
-  out.set(encoded, 8);
-  out.fill(0x20, 8 + encoded.length, 8 + padded);
-  let at = 8 + padded;
-  for (const [, t] of list) {
-    const src = toLittleEndianBytes(t.data);
-    out.set(src, at);
-    at += src.length;
-  }
-  return out;
+  const head = new Uint8Array(8 + padded);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.set(encoded, 8);
+  head.fill(0x20, 8 + encoded.length);
+  return [head, ...list.map(([, t]) => toLittleEndianBytes(t.data))];
 }
 
 function toLittleEndianBytes(data: SafetensorsTypedArray): Uint8Array {
@@ -397,12 +410,8 @@ export function tensorToFloat32(tensor: SafetensorsTensor): Float32Array {
   switch (dtype) {
     case 'F32':
       return data as Float32Array;
-    case 'F16': {
-      const bits = data as Uint16Array;
-      const out = new Float32Array(bits.length);
-      for (let i = 0; i < bits.length; i++) out[i] = float16BitsToFloat32(bits[i]!);
-      return out;
-    }
+    case 'F16':
+      return float16ArrayToFloat32(data as Uint16Array);
     case 'BF16': {
       const bits = data as Uint16Array;
       const words = new Uint32Array(bits.length);

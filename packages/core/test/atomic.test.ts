@@ -21,6 +21,12 @@ describe('atomic file writes', () => {
     expect(await readdir(path.dirname(file))).toEqual(['out.bin']);
   });
 
+  it('writes a list of chunks one after another', async () => {
+    const file = path.join(dir, 'chunks.bin');
+    await writeFileAtomic(file, [new Uint8Array([1, 2]), new Uint8Array(0), new Uint8Array([3])]);
+    expect(new Uint8Array(await readFile(file))).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
   it('writes pretty JSON with a trailing newline', async () => {
     const file = path.join(dir, 'config.json');
     await writeJsonAtomic(file, { hidden_size: 128, id2label: { '0': 'cat' } });

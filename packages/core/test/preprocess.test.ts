@@ -20,10 +20,10 @@ describe('pixelsToTensor', () => {
     const x = pixelsToTensor(new Uint8Array(px), [1, 1, 2, 3], { rescaleFactor: 1 / 255, mean: CIFAR10_MEAN, std: CIFAR10_STD });
     const expected = px.map((v, i) => (v / 255 - CIFAR10_MEAN[i % 3]!) / CIFAR10_STD[i % 3]!);
     const got = Array.from(x.dataSync());
-    got.forEach((g, i) => expect(g).toBeCloseTo(expected[i]!, 5));
+    for (const [i, g] of got.entries()) expect(g).toBeCloseTo(expected[i]!, 5);
     x.dispose();
     const hf = pixelsToTensor(new Uint8Array([0, 255, 51]), [1, 1, 1, 3], { rescaleFactor: 1 / 255, mean: HF_VIT_MEAN, std: HF_VIT_STD });
-    Array.from(hf.dataSync()).forEach((g, i) => expect(g).toBeCloseTo([-1, 1, -0.6][i]!, 6));
+    for (const [i, g] of Array.from(hf.dataSync()).entries()) expect(g).toBeCloseTo([-1, 1, -0.6][i]!, 6);
     hf.dispose();
   });
 
@@ -37,7 +37,7 @@ describe('pixelsToTensor', () => {
     const w = [0, 0.25, 0.75, 1];
     const channel0 = Array.from(x.dataSync()).filter((_, i) => i % 3 === 0);
     const expected = w.flatMap((wy) => w.map((wx) => 80 * wy + 40 * wx));
-    channel0.forEach((g, i) => expect(g).toBeCloseTo(expected[i]!, 4));
+    for (const [i, g] of channel0.entries()) expect(g).toBeCloseTo(expected[i]!, 4);
     expect(Array.from(x.dataSync()).filter((_, i) => i % 3 === 1).every((v) => Math.abs(v - 7) < 1e-5)).toBe(true);
     x.dispose();
   });

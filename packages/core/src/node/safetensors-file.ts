@@ -4,7 +4,7 @@ import {
   type SafetensorsContents,
   SafetensorsError,
   type SafetensorsTensor,
-  writeSafetensors,
+  safetensorsChunks,
 } from '../safetensors';
 import { writeFileAtomic } from './atomic';
 
@@ -27,5 +27,5 @@ export async function writeSafetensorsFile(
   tensors: Map<string, SafetensorsTensor> | Record<string, SafetensorsTensor>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  await writeFileAtomic(path, writeSafetensors(tensors, metadata));
+  await writeFileAtomic(path, safetensorsChunks(tensors, metadata));
 }
