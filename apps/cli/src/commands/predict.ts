@@ -1,11 +1,143 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { initBackend, pixelsToTensor, tf } from '@vitlens/core';
+import { type ViTForImageClassification, classNames, processorToPreprocessOptions } from '@vitlens/vit-model';
+import { loadCheckpoint } from '@vitlens/vit-model/node';
+import { type RgbImage, listImageFiles, readImage } from '../images';
+import { backendOption, positiveInt } from './options';
 
-// Placeholder: the real 'predict' command replaces this file (see the issue tracker).
+/** One class of a prediction. */
+export interface Prediction {
+  label: string;
+  index: number;
+  probability: number;
+}
+
+/** What `vitlens predict --json` prints per image. */
+export interface ImagePrediction {
+  image: string;
+  /** The top classes, most probable first. */
+  predictions: Prediction[];
+  /** The raw logits, in class-index order. */
+  logits: number[];
+}
+
+/** The folder of the `@vitlens/cli` package (found from this file, in src/ or in dist/). */
+function cliPackageDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === '@vitlens/cli') return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot locate the @vitlens/cli package folder to find the default model');
+    dir = parent;
+  }
+}
+
+/** The shipped default model: `<repo>/models/default`, relative to the CLI package (apps/cli). */
+export function defaultCheckpointDir(): string {
+  return path.resolve(cliPackageDir(), '..', '..', 'models', 'default');
+}
+
+/**
+ * Load `--checkpoint` (a folder, an https URL of a folder, or a Hub id); without one, the shipped
+ * default model, with a clear error while it is missing.
+ */
+export async function openCheckpoint(spec: string | undefined): Promise<ViTForImageClassification> {
+  if (spec === undefined) {
+    const dir = defaultCheckpointDir();
+    if (!fs.existsSync(path.join(dir, 'config.json'))) {
+      throw new Error(`no --checkpoint given and the default model is missing at ${dir} (expected config.json and model.safetensors there); pass --checkpoint <dir>`);
+    }
+    return loadCheckpoint(dir);
+  }
+  const looksLocal = spec.startsWith('.') || path.isAbsolute(spec) || spec.startsWith('~');
+  if (looksLocal && !fs.existsSync(spec)) throw new Error(`--checkpoint ${spec}: no such folder`);
+  return loadCheckpoint(spec);
+}
+
+/**
+ * One image → model input `[1, H, W, 3]`, preprocessed exactly as the checkpoint's
+ * preprocessor_config says (resize, rescale, normalise). The caller disposes it.
+ */
+export function imageToInput(image: RgbImage, model: ViTForImageClassification): tf.Tensor4D {
+  return pixelsToTensor(image.data, [1, image.height, image.width, 3], processorToPreprocessOptions(model.processor));
+}
+
+/** Softmax of one row of logits, in float64 for stable probabilities. */
+export function softmax(logits: ArrayLike<number>): number[] {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i] as number);
+  const exps = Array.from({ length: logits.length }, (_, i) => Math.exp((logits[i] as number) - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+/** The `top` most probable classes of one row of logits. */
+export function topPredictions(logits: ArrayLike<number>, labels: readonly string[], top: number): Prediction[] {
+  const probs = softmax(logits);
+  return probs
+    .map((probability, index) => ({ label: labels[index] ?? String(index), index, probability }))
+    .sort((a, b) => b.probability - a.probability || a.index - b.index)
+    .slice(0, top);
+}
+
+/** Classify image files one at a time (any size; each resized per the processor). No tensors outlive the call. */
+export async function predictImages(model: ViTForImageClassification, files: readonly string[], top = 5): Promise<ImagePrediction[]> {
+  const labels = classNames(model.config);
+  if (!Number.isInteger(top) || top <= 0 || top > labels.length) {
+    throw new Error(`--top ${top}: expected an integer in 1..${labels.length} (the model has ${labels.length} classes)`);
+  }
+  const results: ImagePrediction[] = [];
+  for (const file of files) {
+    const image = await readImage(file);
+    const logits = tf.tidy(() => {
+      const input = imageToInput(image, model);
+      const out = model.forward(input);
+      return out.logits;
+    });
+    const values = Array.from((await logits.data()) as Float32Array);
+    logits.dispose();
+    results.push({ image: file, predictions: topPredictions(values, labels, top), logits: values });
+  }
+  return results;
+}
+
+interface PredictOptions {
+  checkpoint?: string;
+  image: string[];
+  top: number;
+  json?: boolean;
+  backend?: string;
+}
+
 export function registerPredict(program: Command): void {
   program
     .command('predict')
-    .description('predict (not yet implemented)')
-    .action(() => {
-      throw new Error("'vitlens predict' is not implemented yet");
+    .description('classify images (JPEG/PNG, any size) with a checkpoint: top classes with probabilities')
+    .option('--checkpoint <dir>', 'checkpoint folder, https URL or Hub id (default: the shipped model at <repo>/models/default)')
+    .requiredOption('--image <file|dir...>', 'image files or folders of images')
+    .option('--top <k>', 'how many classes to show per image', positiveInt('--top'), 5)
+    .option('--json', 'print JSON: per image, predictions (label, index, probability) and the raw logits')
+    .addOption(backendOption())
+    .action(async (opts: PredictOptions) => {
+      await initBackend({ prefer: opts.backend as never });
+      const files = await listImageFiles(opts.image);
+      const model = await openCheckpoint(opts.checkpoint);
+      try {
+        const results = await predictImages(model, files, opts.top);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), images: results }, null, 2)}\n`);
+          return;
+        }
+        for (const r of results) {
+          const lines = r.predictions.map((p, i) => `  ${i + 1}. ${p.label.padEnd(12)} ${(p.probability * 100).toFixed(1).padStart(5)}%`);
+          process.stdout.write(`${r.image}\n${lines.join('\n')}\n`);
+        }
+      } finally {
+        model.dispose();
+      }
     });
 }
