@@ -50,6 +50,11 @@ export class DatasetAssembler {
       }
       throw error;
     }
+    this.addDecoded(name, label, decoded);
+  }
+
+  /** Append an already decoded image, resizing it (or failing) when it is not the target size. */
+  addDecoded(name: string, label: number, decoded: DecodedImage): void {
     let pixels = decoded.data;
     if (decoded.height !== this.height || decoded.width !== this.width) {
       if (this.options.onWrongSize === 'fail') {

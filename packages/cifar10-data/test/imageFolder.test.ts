@@ -117,6 +117,25 @@ describe('image folders', () => {
     expect(third.images.subarray(2 * 3072)).toEqual(decodeImage(png(7)).data);
   });
 
+  it('decodes on worker threads with the same result and the same skip/resize handling', async () => {
+    const files: Record<string, Uint8Array | string> = { 'bad.jpg': 'garbage', 'big.png': png(3, 48), 'trunc.jpg': new Uint8Array(0) };
+    // jpeg-js builds its encoder tables per call (slow), so a few JPEGs are reused
+    const jpegs = [jpg(0), jpg(1), jpg(2)];
+    files['trunc.jpg'] = jpegs[0]!.subarray(0, 150);
+    for (let i = 0; i < 40; i++) files[`${i}.${i % 2 ? 'png' : 'jpg'}`] = i % 2 ? png(i) : jpegs[i % 3]!;
+    const root = await makeFolder({ 'train/a': files, 'train/b': { '0.jpg': jpg(9) } });
+    const opts = { split: 'train', onBadImage: 'skip' as const, cache: false, progress: false };
+    const inThread = await loadImageFolder(root, { ...opts, workers: 0 });
+    const threaded = await loadImageFolder(root, { ...opts, workers: 2 });
+    expect(threaded.count).toBe(42);
+    expect(threaded.images).toEqual(inThread.images);
+    expect(threaded.labels).toEqual(inThread.labels);
+    expect(threaded.skipped).toEqual(inThread.skipped);
+    expect(threaded.skipped!.map((s) => path.basename(s.file))).toEqual(['bad.jpg', 'trunc.jpg']);
+    expect(threaded.resized).toEqual([path.join(root, 'train/a/big.png')]);
+    await expect(loadImageFolder(root, { ...opts, onBadImage: 'fail', workers: 2 })).rejects.toThrowError(/train\/a\/bad\.jpg: not a JPEG or PNG/);
+  });
+
   it('lists files in natural order', async () => {
     expect(['10.jpg', '9.jpg', '0100.jpg', 'a2.jpg', 'a10.jpg'].sort(naturalCompare)).toEqual(['9.jpg', '10.jpg', '0100.jpg', 'a2.jpg', 'a10.jpg']);
     const root = await makeFolder({ 'train/x': { '11.png': png(0), '1.png': png(1), '2.png': png(2) } });

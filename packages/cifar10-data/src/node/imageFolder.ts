@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { DatasetAssembler, describeRepairs } from '../assemble';
 import { DataError } from '../errors';
 import type { ImageDataset } from '../types';
 import { resolveCacheDir } from './cacheDir';
 import { readDatasetCache, writeDatasetCache } from './datasetCache';
+import { decodeInWorkers } from './decodePool';
 import { naturalCompare } from './naturalSort';
 import { ProgressBar } from './progress';
 
@@ -26,8 +28,13 @@ export interface ImageFolderOptions {
   cacheDir?: string;
   /** Use and write the decoded-array cache (default true). */
   cache?: boolean;
-  /** Files read ahead of the decoder (default 64). */
+  /** Files read ahead of the decoder on the main thread (default 64). */
   readAhead?: number;
+  /**
+   * Worker threads that read and decode JPEGs (default: one per available core, and none for
+   * fewer than 2,000 files). 0 decodes on the main thread.
+   */
+  workers?: number;
   log?: (msg: string) => void;
   progress?: boolean;
 }
@@ -162,22 +169,34 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions)
     source,
   });
   const bar = new ProgressBar({ label: `decoding ${path.basename(source)}`, total: listing.files.length, unit: 'items', enabled: options.progress ?? true });
-  // Reads run ahead of the (synchronous) decoder; images are decoded in listing order.
-  const readAhead = Math.max(1, options.readAhead ?? 64);
-  const reads: Promise<Uint8Array>[] = [];
-  const startRead = (i: number) => {
-    const p = fs.readFile(listing.files[i]!.file);
-    p.catch(() => {});
-    reads[i] = p;
-  };
-  for (let i = 0; i < Math.min(readAhead, listing.files.length); i++) startRead(i);
-  for (let i = 0; i < listing.files.length; i++) {
-    const bytes = await reads[i]!;
-    delete reads[i];
-    if (i + readAhead < listing.files.length) startRead(i + readAhead);
-    const f = listing.files[i]!;
-    assembler.add(f.file, f.label, bytes);
-    bar.tick(1);
+  const workers = options.workers ?? (listing.files.length >= 2000 ? os.availableParallelism() : 0);
+  if (workers > 0) {
+    let i = 0;
+    for await (const result of decodeInWorkers(listing.files.map((f) => f.file), workers)) {
+      const f = listing.files[i++]!;
+      if (result.kind === 'decoded') assembler.addDecoded(f.file, f.label, result);
+      else if (result.kind === 'raw') assembler.add(f.file, f.label, result.bytes);
+      else throw new DataError(`${f.file}: cannot be read (${result.message})`, f.file, 'file');
+      bar.tick(1);
+    }
+  } else {
+    // Reads run ahead of the (synchronous) decoder; images are decoded in listing order.
+    const readAhead = Math.max(1, options.readAhead ?? 64);
+    const reads: Promise<Uint8Array>[] = [];
+    const startRead = (i: number) => {
+      const p = fs.readFile(listing.files[i]!.file);
+      p.catch(() => {});
+      reads[i] = p;
+    };
+    for (let i = 0; i < Math.min(readAhead, listing.files.length); i++) startRead(i);
+    for (let i = 0; i < listing.files.length; i++) {
+      const bytes = await reads[i]!;
+      delete reads[i];
+      if (i + readAhead < listing.files.length) startRead(i + readAhead);
+      const f = listing.files[i]!;
+      assembler.add(f.file, f.label, bytes);
+      bar.tick(1);
+    }
   }
   bar.finish();
   const dataset = assembler.finish();

@@ -25,6 +25,8 @@ export interface LoadDatasetOptions {
   md5?: string;
   /** Image folders: use the decoded-array disk cache (default true). */
   cache?: boolean;
+  /** Image folders: decoding worker threads (default one per core for ≥ 2,000 files; 0 = main thread). */
+  workers?: number;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function loadDataset(spec: string, opts: LoadDatasetOptions): Promi
         onWrongSize: opts.onWrongSize,
         cacheDir: opts.cacheDir,
         cache: opts.cache,
+        workers: opts.workers,
         log,
         progress: opts.progress,
       });

@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** What a worker hands back for one file: decoded JPEG pixels, or the raw bytes for the caller. */
+export type WorkerResult = { kind: 'decoded'; data: Uint8Array; height: number; width: number } | { kind: 'raw'; bytes: Uint8Array } | { kind: 'error'; message: string };
+
+// The worker only reads files and decodes JPEGs (the expensive part). PNGs, undecodable files
+// and every policy decision go back to the main thread, so the rules live in one place.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const jpeg = require(workerData.jpegPath);
+parentPort.on('message', ({ id, files }) => {
+  const results = [];
+  const transfer = [];
+  for (const file of files) {
+    let bytes;
+    try { bytes = fs.readFileSync(file); } catch (e) { results.push({ kind: 'error', message: String(e && e.message || e) }); continue; }
+    if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+      try {
+        const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: 50 });
+        if (img.data.length === img.width * img.height * 3) {
+          results.push({ kind: 'decoded', data: img.data, height: img.height, width: img.width });
+          transfer.push(img.data.buffer);
+          continue;
+        }
+      } catch (e) {}
+    }
+    const raw = new Uint8Array(bytes);
+    results.push({ kind: 'raw', bytes: raw });
+    transfer.push(raw.buffer);
+  }
+  parentPort.postMessage({ id, results }, transfer);
+});
+`;
+
+function resolveJpegJs(): string {
+  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  return req.resolve('jpeg-js');
+}
+
+/**
+ * Read and decode files on `size` worker threads, in chunks, yielding results in file order.
+ * At most two chunks per worker are in flight, so memory stays bounded.
+ */
+export async function* decodeInWorkers(files: string[], size: number, chunk = 256): AsyncGenerator<WorkerResult> {
+  const jpegPath = resolveJpegJs();
+  const workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { jpegPath } }));
+  const pending = new Map<number, { resolve: (r: WorkerResult[]) => void; reject: (e: Error) => void }>();
+  const results = new Map<number, Promise<WorkerResult[]>>();
+  for (const worker of workers) {
+    worker.on('message', ({ id, results: r }: { id: number; results: WorkerResult[] }) => {
+      pending.get(id)?.resolve(r);
+      pending.delete(id);
+    });
+    worker.on('error', (error) => {
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    });
+  }
+  const chunks = Math.ceil(files.length / chunk);
+  const submit = (id: number) => {
+    const promise = new Promise<WorkerResult[]>((resolve, reject) => pending.set(id, { resolve, reject }));
+    promise.catch(() => {});
+    results.set(id, promise);
+    workers[id % size]!.postMessage({ id, files: files.slice(id * chunk, (id + 1) * chunk) });
+  };
+  try {
+    const inFlight = Math.min(chunks, size * 2);
+    for (let id = 0; id < inFlight; id++) submit(id);
+    for (let id = 0; id < chunks; id++) {
+      const batch = await results.get(id)!;
+      results.delete(id);
+      if (id + inFlight < chunks) submit(id + inFlight);
+      yield* batch;
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
