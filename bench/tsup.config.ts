@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 // Two entries: the orchestrator and the child that runs one measurement. Workspace packages and
 // tfjs stay external so the bench runs the same built code a user installs.
 export default defineConfig({
-  entry: { run: 'src/run.ts', job: 'src/job.ts' },
+  entry: { run: 'src/run.ts', job: 'src/job.ts', profile: 'src/profile.ts' },
   format: ['esm'],
   target: 'es2022',
   platform: 'node',

@@ -2,6 +2,7 @@
 // Runs every measurement in its own child process (so peak RSS and the wasm heap, which never
 // shrinks, belong to one configuration) and writes results/benchmarks.{json,md}.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@vitlens/core';
@@ -12,7 +13,14 @@ import { type Report, type Row, toMarkdown } from './report';
 import { runTorch, torchAvailable } from './torch';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const benchDir = path.resolve(here, '..');
+/** The bench package folder: the nearest parent holding torch_vit.py (dist/ when built). */
+function findBenchDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'torch_vit.py'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
+const benchDir = findBenchDir(here);
 const repoRoot = path.resolve(benchDir, '..');
 
 export const PRESETS = ['vit-tiny-patch4-32', 'vit-mini-patch4-32', 'vit-base-patch16-224'] as const;

@@ -28,8 +28,8 @@ function batchOf(n: number, seed: number, soft = false): GradientBatch {
   for (let i = 0; i < n; i++) {
     const a = labels[i] as number;
     const b = (a + 3) % 10;
-    targets[i * 10 + a] += 0.7;
-    targets[i * 10 + b] += 0.3;
+    targets[i * 10 + a] = 0.7;
+    targets[i * 10 + b] = 0.3; // b ≠ a, so the row sums to 1
   }
   return { images, shape: [n, 16, 16, 3], labels, targets };
 }
