@@ -220,6 +220,11 @@ export class App {
       truthLine.className = `truth ${right ? 'right' : 'wrong'}`;
       truthLine.textContent = `True label: ${image.truth} ${right ? '✓ predicted' : `✗ predicted ${analysis.top[0]?.label ?? '?'}`}`;
     }
+    const best = analysis.top[0];
+    const headline = byId('headline');
+    headline.className = 'headline';
+    headline.textContent = best?.label ?? '?';
+    headline.append(Object.assign(document.createElement('small'), { textContent: `${((best?.probability ?? 0) * 100).toFixed(1)}%` }));
     this.renderTop5();
     await this.render();
     await this.computeGradients(run);

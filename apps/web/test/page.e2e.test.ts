@@ -1,0 +1,257 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '@vitlens/core';
+import { createConfig, ViTForImageClassification } from '@vitlens/vit-model';
+import { saveCheckpoint } from '@vitlens/vit-model/node';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// End to end: the built page, served by the built `vitlens serve`, driven in Debian's Chromium.
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = path.join(repoRoot, 'apps', 'cli', 'dist', 'bin.js');
+const chromiumPath = process.env.VITLENS_CHROMIUM ?? '/usr/bin/chromium';
+const cifarJpeg = process.env.VITLENS_CIFAR10_JPEG ?? path.join(repoRoot, '..', 'shared', 'data', 'cifar10-jpeg');
+const screenshot = path.join(repoRoot, 'results', 'web-screenshot.png');
+const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer'];
+const LAYERS = 4;
+
+let tmp: string;
+let server: ChildProcess | undefined;
+let serverOutput = '';
+let url: string;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function newestMtime(paths: string[]): Promise<number> {
+  let newest = 0;
+  for (const p of paths) {
+    const stat = await fs.stat(p).catch(() => undefined);
+    if (!stat) continue;
+    if (stat.isDirectory()) {
+      const entries = await fs.readdir(p);
+      newest = Math.max(newest, await newestMtime(entries.map((e) => path.join(p, e))));
+    } else newest = Math.max(newest, stat.mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Make sure the built page and the built CLI are up to date: rebuild the page (vite) when a source
+ * it bundles is newer than apps/web/dist, and the CLI (tsup, which copies the page into
+ * apps/cli/dist/web) when its sources or the page are newer than its dist. `pnpm test` builds both
+ * first through turbo (apps/web/turbo.json), so this usually finds nothing to do.
+ */
+async function ensureBuilt(): Promise<void> {
+  const r = (p: string) => path.join(repoRoot, p);
+  const pageSources = await newestMtime(
+    ['apps/web/index.html', 'apps/web/src', 'apps/web/vite.config.ts', 'packages/core/src', 'packages/vit-model/src', 'packages/attention-viz/src'].map(r),
+  );
+  if (pageSources > (await newestMtime([r('apps/web/dist/index.html')]))) {
+    execFileSync('pnpm', ['--filter', '@vitlens/web', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  }
+  const cliInputs = await newestMtime([r('apps/cli/src'), r('apps/cli/tsup.config.ts'), r('apps/web/dist/index.html')]);
+  if (cliInputs > Math.min(await newestMtime([bin]), await newestMtime([r('apps/cli/dist/web/index.html')]))) {
+    execFileSync('pnpm', ['--filter', '@vitlens/cli', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  }
+}
+
+async function startServe(args: string[]): Promise<string> {
+  server = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise<string>((resolve, reject) => {
+    server?.stdout?.on('data', (chunk: Buffer) => {
+      serverOutput += chunk.toString();
+      const match = /serving the page at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(serverOutput);
+      if (match?.[1]) resolve(match[1]);
+    });
+    server?.stderr?.on('data', (chunk: Buffer) => {
+      serverOutput += chunk.toString();
+    });
+    server?.on('exit', (code) => reject(new Error(`vitlens serve exited with ${code}: ${serverOutput}`)));
+  });
+}
+
+/** Pixel statistics of a canvas (in the page or in the overlay element's shadow root). */
+interface CanvasStats {
+  width: number;
+  height: number;
+  colors: number;
+  stddev: number;
+  hash: number;
+}
+
+async function canvasStats(selector: string, inShadowOf?: string): Promise<CanvasStats[]> {
+  return page.evaluate(
+    ([sel, host]) => {
+      const root: ParentNode = host ? ((document.querySelector(host) as HTMLElement).shadowRoot as ShadowRoot) : document;
+      return Array.from(root.querySelectorAll<HTMLCanvasElement>(sel)).map((canvas) => {
+        const { width, height } = canvas;
+        if (width === 0 || height === 0) return { width, height, colors: 0, stddev: 0, hash: 0 };
+        const data = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, width, height).data;
+        const colors = new Set<number>();
+        let sum = 0;
+        let sumSq = 0;
+        let hash = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          const rgb = ((data[i] as number) << 16) | ((data[i + 1] as number) << 8) | (data[i + 2] as number);
+          colors.add(rgb);
+          const lum = (data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number);
+          sum += lum;
+          sumSq += lum * lum;
+          hash = (Math.imul(hash, 31) + rgb) | 0;
+        }
+        const n = data.length / 4;
+        return { width, height, colors: colors.size, stddev: Math.sqrt(Math.max(0, sumSq / n - (sum / n) ** 2)), hash };
+      });
+    },
+    [selector, inShadowOf ?? ''] as const,
+  );
+}
+
+/** A canvas with something drawn on it: many colours and real contrast (not one flat fill). */
+function expectDrawn(stats: CanvasStats, what: string): void {
+  expect(stats.width, what).toBeGreaterThan(0);
+  expect(stats.colors, what).toBeGreaterThan(50);
+  expect(stats.stddev, what).toBeGreaterThan(5);
+}
+
+async function renders(): Promise<number> {
+  return Number(await page.evaluate(() => document.body.dataset.renders ?? '0'));
+}
+
+/** Change a control and wait until the page has redrawn. */
+async function selectAndWait(selector: string, value: string): Promise<void> {
+  const before = await renders();
+  await page.selectOption(selector, value);
+  await page.waitForFunction((n) => Number(document.body.dataset.renders ?? '0') > n, before);
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+  await initBackend({ prefer: 'wasm' });
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'vitlens-e2e-'));
+  // a tiny real checkpoint: 4 layers, 2 heads, 8×8 patches of 4 pixels, five CIFAR-10 classes
+  const config = createConfig('vit-mini-patch4-32', {
+    hidden_size: 32,
+    num_hidden_layers: LAYERS,
+    num_attention_heads: 2,
+    intermediate_size: 64,
+    id2label: Object.fromEntries(CLASSES.map((c, i) => [String(i), c])),
+    label2id: Object.fromEntries(CLASSES.map((c, i) => [c, i])),
+  });
+  const model = ViTForImageClassification.create(config, { seed: 'e2e' });
+  await saveCheckpoint(model, path.join(tmp, 'checkpoint'));
+  model.dispose();
+  for (const cls of CLASSES.slice(0, 2)) {
+    await fs.mkdir(path.join(tmp, 'data', cls), { recursive: true });
+    for (const name of ['0000.jpg', '0001.jpg', '0002.jpg']) {
+      await fs.copyFile(path.join(cifarJpeg, 'train', cls, name), path.join(tmp, 'data', cls, name));
+    }
+  }
+  await fs.writeFile(path.join(tmp, 'notes.txt'), 'this is not an image');
+  url = await startServe(['--checkpoint', path.join(tmp, 'checkpoint'), '--data', path.join(tmp, 'data')]);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('response', (response) => {
+    if (response.status() >= 400) pageErrors.push(`${response.status()} ${response.url()}`);
+  });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+}, 900_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('the page served by vitlens serve', () => {
+  it('loads the checkpoint from its server and names the backend it runs on', async () => {
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.state === 'model-ready', undefined, { timeout: 60_000 });
+    expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(await page.textContent('#backend'));
+    expect(await page.textContent('#model-info')).toBe(`${LAYERS} layers · 2 heads · 32px/4`);
+    expect(await page.isVisible('#sample-button')).toBe(true);
+  });
+
+  it('classifies an uploaded image: a top-5 list whose probabilities sum to 1', async () => {
+    await page.setInputFiles('#file-input', path.join(cifarJpeg, 'train', 'cat', '0003.jpg'));
+    await page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
+    const rows = await page.$$eval('#top5 li', (items) =>
+      items.map((li) => ({ label: li.querySelector('.label')?.textContent ?? '', p: Number((li as HTMLElement).dataset.probability) })),
+    );
+    expect(rows).toHaveLength(5); // the five classes of this model, all of them listed
+    expect(rows.map((r) => r.label).sort()).toEqual([...CLASSES].sort());
+    expect(rows.reduce((sum, r) => sum + r.p, 0)).toBeCloseTo(1, 4);
+    for (let i = 1; i < rows.length; i++) expect(rows[i - 1]?.p).toBeGreaterThanOrEqual(rows[i]?.p as number);
+    expect(await page.textContent('#headline')).toBe(`${rows[0]?.label}${((rows[0]?.p as number) * 100).toFixed(1)}%`);
+    expect(await page.textContent('#inference-time')).toMatch(/^\d+\.\d ms$/);
+  });
+
+  it('draws the overlay, the rollout and gradient maps, and every layer map', async () => {
+    const [overlay] = await canvasStats('canvas', '#overlay');
+    expectDrawn(overlay as CanvasStats, 'overlay');
+    const layers = await canvasStats('#layer-grid canvas');
+    expect(layers).toHaveLength(LAYERS);
+    layers.forEach((s, i) => expectDrawn(s, `layer ${i + 1}`));
+    expect(new Set(layers.map((s) => s.hash)).size).toBe(LAYERS); // each layer attends differently
+    expectDrawn((await canvasStats('#rollout-map'))[0] as CanvasStats, 'rollout');
+    expectDrawn((await canvasStats('#gradient-map'))[0] as CanvasStats, 'gradient');
+  });
+
+  it('redraws the overlay when the method and the layer change', async () => {
+    const hash = async () => ((await canvasStats('canvas', '#overlay'))[0] as CanvasStats).hash;
+    const lastLayer = await hash();
+    await selectAndWait('#layer', '0');
+    const firstLayer = await hash();
+    expect(firstLayer).not.toBe(lastLayer);
+    expect(await page.textContent('#overlay-caption')).toBe(`CLS attention, layer 1 of ${LAYERS}, mean of heads`);
+    await selectAndWait('#method', 'rollout');
+    const rollout = await hash();
+    expect(rollout).not.toBe(firstLayer);
+    expect(await page.textContent('#overlay-caption')).toBe(`Attention rollout over ${LAYERS} layers, mean of heads`);
+    await selectAndWait('#method', 'gradient');
+    expect(await hash()).not.toBe(rollout);
+    await selectAndWait('#method', 'cls');
+    await selectAndWait('#heads', 'head:1');
+    expect(await hash()).not.toBe(firstLayer);
+    await selectAndWait('#colormap', 'viridis');
+    expectDrawn(((await canvasStats('canvas', '#overlay'))[0] as CanvasStats), 'overlay after changes');
+  });
+
+  it('shows a random test image with its true label', async () => {
+    await page.click('#sample-button');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready' && !(document.querySelector('#truth') as HTMLElement | null)?.hidden, undefined, {
+      timeout: 60_000,
+    });
+    expect(await page.textContent('#truth')).toMatch(/^True label: (airplane|automobile) [✓✗]/);
+    expect(await page.textContent('#image-info')).toMatch(/^(airplane|automobile)\/000[012]\.jpg: 32×32$/);
+  });
+
+  it('shows an error in the page for a file that is not an image, and keeps working', async () => {
+    await page.setInputFiles('#file-input', path.join(tmp, 'notes.txt'));
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error-text')).toMatch(/^notes\.txt is not an image the browser can decode/);
+    expect(await page.$$eval('#top5 li', (items) => items.length)).toBe(5);
+    await page.click('#error-close');
+    await fs.mkdir(path.dirname(screenshot), { recursive: true });
+    await page.selectOption('#method', 'cls');
+    await page.selectOption('#layer', String(LAYERS - 1));
+    await page.selectOption('#heads', 'fuse:mean');
+    await page.selectOption('#colormap', 'jet');
+    await page.setInputFiles('#file-input', path.join(cifarJpeg, 'train', 'cat', '0003.jpg'));
+    await page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect((await fs.stat(screenshot)).size).toBeGreaterThan(10_000);
+    // the only error of the session is the one this test provoked
+    expect(pageErrors.filter((e) => !e.includes('is not an image the browser can decode'))).toEqual([]);
+  });
+});
