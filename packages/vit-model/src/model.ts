@@ -216,8 +216,8 @@ export class ViTForImageClassification {
         attentions = (out.attentions ?? []).map((a) => tf.keep(a.clone()));
         const mask =
           classIndex === undefined
-            ? tf.oneHot(tf.argMax(out.logits, 1), labels, 1, 0, 'float32') // [B, labels]
-            : tf.oneHot(tf.fill([batch], classIndex, 'int32') as tf.Tensor1D, labels, 1, 0, 'float32');
+            ? tf.cast(tf.oneHot(tf.argMax(out.logits, 1), labels), 'float32') // [B, labels]; wasm 4.22's float32 OneHot writes int bits (1 → 1.4e-45)
+            : tf.cast(tf.oneHot(tf.fill([batch], classIndex, 'int32') as tf.Tensor1D, labels), 'float32');
         return tf.sum(tf.mul(out.logits, mask)); // Σ_b logits[b, class_b]
       })(offsets) as tf.Tensor4D[];
     } finally {
