@@ -1,0 +1,138 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { initBackend, tf } from '@vitlens/core';
+import type { ViTForImageClassification } from '@vitlens/vit-model';
+import { loadCheckpoint } from '@vitlens/vit-model/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultCheckpointDir, predictImages, softmax } from '../src/commands/predict';
+import { decodeImage, listImageFiles } from '../src/images';
+import { writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+let tmp: string;
+let checkpoint: string;
+let images: string;
+let model: ViTForImageClassification;
+
+/** Run the built CLI; resolves to {code, stdout, stderr} instead of throwing on a non-zero exit. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, VITLENS_BACKEND: 'wasm' } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'wasm' });
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'vitlens-predict-'));
+  checkpoint = path.join(tmp, 'ckpt');
+  await writeTinyCheckpoint(checkpoint);
+  model = await loadCheckpoint(checkpoint);
+  images = path.join(tmp, 'images');
+  await writePngFile(path.join(images, 'wide.png'), 40, 24);
+  await writeJpegFile(path.join(images, 'nested', 'square.jpg'), 32, 32);
+  await writePngFile(path.join(images, 'rgba.png'), 64, 48, true);
+  await fs.writeFile(path.join(images, 'notes.txt'), 'not an image');
+}, 120_000);
+
+afterAll(async () => {
+  model?.dispose();
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('image files', () => {
+  it('expands folders to their JPEG/PNG files, sorted and recursive, and decodes any size to RGB', async () => {
+    const files = await listImageFiles([images]);
+    expect(files.map((f) => path.relative(images, f))).toEqual([path.join('nested', 'square.jpg'), 'rgba.png', 'wide.png']);
+    const png = decodeImage(await fs.readFile(path.join(images, 'rgba.png')), 'rgba.png');
+    expect([png.width, png.height, png.data.length]).toEqual([64, 48, 64 * 48 * 3]);
+    expect(Array.from(png.data.slice(-3))).toEqual([255, 255, 128]); // alpha dropped, colour kept
+    const jpg = decodeImage(await fs.readFile(path.join(images, 'nested', 'square.jpg')), 'square.jpg');
+    expect([jpg.width, jpg.height, jpg.data.length]).toEqual([32, 32, 32 * 32 * 3]);
+  });
+
+  it('names the file that is not an image and the argument that matched nothing', async () => {
+    expect(() => decodeImage(new TextEncoder().encode('not an image'), 'notes.txt')).toThrow(
+      'notes.txt: not a JPEG or PNG image (expected the signature FF D8 FF or 89 50 4E 47)',
+    );
+    await expect(listImageFiles([path.join(tmp, 'nope')])).rejects.toThrow(/--image .*nope: no such file or folder/);
+  });
+});
+
+describe('predictImages', () => {
+  it('returns the top classes with probabilities from the softmax of the raw logits, without leaking tensors', async () => {
+    const files = await listImageFiles([images]);
+    await predictImages(model, files.slice(0, 1), 3); // warm-up: backend and kernel state
+    const before = tf.memory().numTensors;
+    const results = await predictImages(model, files, 3);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(results).toHaveLength(3);
+    for (const r of results) {
+      expect(r.logits).toHaveLength(10);
+      expect(r.predictions).toHaveLength(3);
+      const probs = softmax(r.logits);
+      expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
+      const best = probs.indexOf(Math.max(...probs));
+      expect(r.predictions[0]?.index).toBe(best);
+      expect(r.predictions[0]?.label).toBe(model.config.id2label[String(best)]);
+      expect(r.predictions[0]?.probability).toBeCloseTo(probs[best] as number, 12);
+      expect(r.predictions[0]!.probability).toBeGreaterThanOrEqual(r.predictions[1]!.probability);
+    }
+  });
+
+  it('refuses --top beyond the number of classes', async () => {
+    await expect(predictImages(model, [], 11)).rejects.toThrow('--top 11: expected an integer in 1..10 (the model has 10 classes)');
+  });
+
+  it('looks for the shipped default model at <repo>/models/default', () => {
+    expect(defaultCheckpointDir()).toBe(path.join(repoRoot, 'models', 'default'));
+  });
+});
+
+describe('vitlens predict (built binary)', () => {
+  it('prints JSON with label, index and probability per prediction and the raw logits; probabilities sum to 1', async () => {
+    const { code, stdout, stderr } = await cli([
+      'predict', '--checkpoint', checkpoint, '--image', path.join(images, 'wide.png'), path.join(images, 'nested'), '--top', '10', '--json',
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as { images: { image: string; predictions: { label: string; index: number; probability: number }[]; logits: number[] }[] };
+    expect(out.images.map((i) => path.basename(i.image))).toEqual(['wide.png', 'square.jpg']);
+    for (const img of out.images) {
+      expect(img.predictions.map((p) => Object.keys(p).sort())[0]).toEqual(['index', 'label', 'probability']);
+      expect(img.predictions.reduce((s, p) => s + p.probability, 0)).toBeCloseTo(1, 5);
+      expect(img.logits).toHaveLength(10);
+    }
+    // the same numbers as in-process
+    const [inProcess] = await predictImages(model, [path.join(images, 'wide.png')], 10);
+    expect(out.images[0]?.logits[0]).toBeCloseTo(inProcess?.logits[0] as number, 4);
+  });
+
+  it('prints a readable top-k list by default', async () => {
+    const { code, stdout } = await cli(['predict', '--checkpoint', checkpoint, '--image', path.join(images, 'wide.png'), '--top', '2']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/wide\.png\n {2}1\. \w+ +\d+\.\d%\n {2}2\. \w+ +\d+\.\d%\n$/);
+  });
+
+  it('explains bad flags and inputs', async () => {
+    expect((await cli(['predict', '--checkpoint', checkpoint, '--image', images, '--top', '0'])).stderr).toMatch(
+      /--top expects a positive integer, got '0'/,
+    );
+    expect((await cli(['predict', '--checkpoint', './no-such-checkpoint', '--image', images])).stderr).toMatch(
+      /--checkpoint \.\/no-such-checkpoint: no such folder/,
+    );
+    expect((await cli(['predict', '--checkpoint', checkpoint, '--image', path.join(images, 'notes.txt')])).stderr).toMatch(
+      /notes\.txt: not a JPEG or PNG image/,
+    );
+  });
+});
