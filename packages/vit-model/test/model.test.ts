@@ -87,7 +87,7 @@ describe('ViTForImageClassification', () => {
     expect(a.params.get(q)!.dataSync()).toEqual(b.params.get(q)!.dataSync());
     expect(a.params.get(q)!.dataSync()).not.toEqual(c.params.get(q)!.dataSync());
     // trunc_normal(std = initializer_range), zero biases, LayerNorm ones
-    const w = a.params.get(q)!.dataSync();
+    const w = Array.from(a.params.get(q)!.dataSync());
     const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
     expect(std).toBeGreaterThan(0.015);
     expect(std).toBeLessThan(0.025);

@@ -3,15 +3,17 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@vitlens/core/node';
+// The package's own main entry (not '../checkpoint'), so the built node entry shares the main
+// entry's ViTForImageClassification class instead of bundling a second copy of the model.
 import {
   CONFIG_FILE,
   type ModelFromFilesOptions,
   PROCESSOR_FILE,
+  type ViTForImageClassification,
   WEIGHTS_FILE,
   modelFromFiles,
   modelToFiles,
-} from '../checkpoint';
-import type { ViTForImageClassification } from '../model';
+} from '@vitlens/vit-model';
 
 export interface LoadCheckpointOptions extends ModelFromFilesOptions {
   /** Where downloaded checkpoints are cached. Default: `VITLENS_CACHE_DIR`, else `~/.cache/vitlens/hub`. */
