@@ -19,9 +19,9 @@ const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer'];
 const LAYERS = 4;
 
 let tmp: string;
-let server: ChildProcess | undefined;
-let serverOutput = '';
+const servers: ChildProcess[] = [];
 let url: string;
+let bareUrl: string;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
@@ -59,18 +59,21 @@ async function ensureBuilt(): Promise<void> {
   }
 }
 
+/** Start the built `vitlens serve` on a free port; resolves to the URL it prints. */
 async function startServe(args: string[]): Promise<string> {
-  server = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.push(server);
+  let output = '';
   return new Promise<string>((resolve, reject) => {
-    server?.stdout?.on('data', (chunk: Buffer) => {
-      serverOutput += chunk.toString();
-      const match = /serving the page at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(serverOutput);
+    server.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /serving the page at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
-    server?.stderr?.on('data', (chunk: Buffer) => {
-      serverOutput += chunk.toString();
+    server.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
     });
-    server?.on('exit', (code) => reject(new Error(`vitlens serve exited with ${code}: ${serverOutput}`)));
+    server.on('exit', (code) => reject(new Error(`vitlens serve exited with ${code}: ${output}`)));
   });
 }
 
@@ -145,6 +148,9 @@ beforeAll(async () => {
   const model = ViTForImageClassification.create(config, { seed: 'e2e' });
   await saveCheckpoint(model, path.join(tmp, 'checkpoint'));
   model.dispose();
+  const wider = ViTForImageClassification.create({ ...config, hidden_size: 48, intermediate_size: 96 }, { seed: 'other' });
+  await saveCheckpoint(wider, path.join(tmp, 'other-checkpoint'));
+  wider.dispose();
   for (const cls of CLASSES.slice(0, 2)) {
     await fs.mkdir(path.join(tmp, 'data', cls), { recursive: true });
     for (const name of ['0000.jpg', '0001.jpg', '0002.jpg']) {
@@ -152,7 +158,11 @@ beforeAll(async () => {
     }
   }
   await fs.writeFile(path.join(tmp, 'notes.txt'), 'this is not an image');
-  url = await startServe(['--checkpoint', path.join(tmp, 'checkpoint'), '--data', path.join(tmp, 'data')]);
+  [url, bareUrl] = await Promise.all([
+    startServe(['--checkpoint', path.join(tmp, 'checkpoint'), '--data', path.join(tmp, 'data')]),
+    // a server without a checkpoint (where the shipped default model is not built yet)
+    startServe(['--checkpoint', path.join(tmp, 'models', 'default')]),
+  ]);
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -169,7 +179,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  for (const server of servers) server.kill('SIGTERM');
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
@@ -253,5 +263,42 @@ describe('the page served by vitlens serve', () => {
     expect((await fs.stat(screenshot)).size).toBeGreaterThan(10_000);
     // the only error of the session is the one this test provoked
     expect(pageErrors.filter((e) => !e.includes('is not an image the browser can decode'))).toEqual([]);
+  });
+});
+
+describe('the page when the server has no checkpoint', () => {
+  let bare: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    bare = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    bare.on('pageerror', (error) => errors.push(error.message));
+    await bare.goto(bareUrl);
+  });
+
+  it("shows the server's 404 error and hides the random-image button", async () => {
+    await bare.waitForFunction(() => document.body.dataset.state === 'no-model', undefined, { timeout: 60_000 });
+    expect(await bare.textContent('#error-text')).toMatch(/no checkpoint at .*models\/default: config\.json and model\.safetensors are missing/);
+    expect(await bare.isVisible('#sample-button')).toBe(false);
+  });
+
+  it('names the tensors when dropped files do not fit together', async () => {
+    const dir = path.join(tmp, 'checkpoint');
+    await bare.setInputFiles('#checkpoint-input', [path.join(dir, 'config.json'), path.join(tmp, 'other-checkpoint', 'model.safetensors')]);
+    await bare.waitForFunction(() => /model\.safetensors/.test(document.querySelector('#error-text')?.textContent ?? '') && !/no checkpoint at/.test(document.querySelector('#error-text')?.textContent ?? ''));
+    expect(await bare.textContent('#error-text')).toMatch(/vit\.embeddings|shape/);
+    expect(await bare.evaluate(() => document.body.dataset.state)).toBe('no-model');
+  });
+
+  it('runs a checkpoint the user drops, then classifies an image', async () => {
+    const dir = path.join(tmp, 'checkpoint');
+    await bare.setInputFiles('#checkpoint-input', ['config.json', 'preprocessor_config.json', 'model.safetensors'].map((f) => path.join(dir, f)));
+    await bare.waitForFunction(() => document.body.dataset.state === 'model-ready', undefined, { timeout: 60_000 });
+    expect(await bare.isVisible('#error')).toBe(false);
+    expect(await bare.textContent('#model-info')).toBe(`${LAYERS} layers · 2 heads · 32px/4`);
+    await bare.setInputFiles('#file-input', path.join(cifarJpeg, 'train', 'deer', '0000.jpg'));
+    await bare.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
+    expect(await bare.$$eval('#top5 li', (items) => items.length)).toBe(5);
+    expect(errors).toEqual([]);
   });
 });
