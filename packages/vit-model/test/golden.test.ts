@@ -19,9 +19,13 @@ describe.each(['cpu', 'wasm'] as const)('golden numerics on the %s backend', (ba
     const out = model.forward(x, { outputAttentions: true, outputHiddenStates: true });
     expect(maxAbsDiff(out.logits, g.get('logits'))).toBeLessThan(TOLERANCE);
     expect(out.attentions).toHaveLength(2);
-    out.attentions!.forEach((a, i) => expect(maxAbsDiff(a, g.get(`attentions.${i}`)), `attention ${i}`).toBeLessThan(TOLERANCE));
+    out.attentions!.forEach((a, i) => {
+      expect(maxAbsDiff(a, g.get(`attentions.${i}`)), `attention ${i}`).toBeLessThan(TOLERANCE);
+    });
     expect(out.hiddenStates).toHaveLength(3);
-    out.hiddenStates!.forEach((h, i) => expect(maxAbsDiff(h, g.get(`hidden_states.${i}`)), `hidden ${i}`).toBeLessThan(TOLERANCE));
+    out.hiddenStates!.forEach((h, i) => {
+      expect(maxAbsDiff(h, g.get(`hidden_states.${i}`)), `hidden ${i}`).toBeLessThan(TOLERANCE);
+    });
     tf.dispose([x, out.logits, ...out.attentions!, ...out.hiddenStates!]);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
@@ -34,7 +38,9 @@ describe.each(['cpu', 'wasm'] as const)('golden numerics on the %s backend', (ba
     const x = goldenTensor(g, 'interp.pixel_values') as tf.Tensor4D;
     const out = model.forward(x, { outputAttentions: true });
     expect(maxAbsDiff(out.logits, g.get('interp.logits'))).toBeLessThan(TOLERANCE);
-    out.attentions!.forEach((a, i) => expect(maxAbsDiff(a, g.get(`interp.attentions.${i}`))).toBeLessThan(TOLERANCE));
+    out.attentions!.forEach((a, i) => {
+      expect(maxAbsDiff(a, g.get(`interp.attentions.${i}`))).toBeLessThan(TOLERANCE);
+    });
     tf.dispose([x, out.logits, ...out.attentions!]);
     model.dispose();
   });
@@ -47,7 +53,9 @@ describe.each(['cpu', 'wasm'] as const)('golden numerics on the %s backend', (ba
     const x = goldenTensor(g, 'pixel_values') as tf.Tensor4D;
     const out = model.forward(x, { outputHiddenStates: true });
     expect(out.logits.shape).toEqual([2, 3]);
-    out.hiddenStates!.forEach((h, i) => expect(maxAbsDiff(h, g.get(`headless.hidden_states.${i}`))).toBeLessThan(TOLERANCE));
+    out.hiddenStates!.forEach((h, i) => {
+      expect(maxAbsDiff(h, g.get(`headless.hidden_states.${i}`))).toBeLessThan(TOLERANCE);
+    });
     tf.dispose([x, out.logits, ...out.hiddenStates!]);
     model.dispose();
   });
