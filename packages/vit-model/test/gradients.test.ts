@@ -158,3 +158,26 @@ describe('attentionGradients', () => {
     model.dispose();
   });
 });
+
+describe('attentionGradients across backends', () => {
+  it('gives the same gradients on wasm as on cpu (wasm kernels differ: e.g. float32 OneHot)', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await initBackend({ prefer: backend });
+      const model = ViTForImageClassification.create(tinyConfig(), { seed: 21 });
+      const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 22) as tf.Tensor4D;
+      const out = model.attentionGradients(x);
+      const values = out.gradients.map((g) => g.dataSync().slice());
+      tf.dispose([x, out.logits, ...out.attentions, ...out.gradients]);
+      model.dispose();
+      return values;
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    expect(cpu.some((g) => g.some((v) => Math.abs(v) > 1e-3))).toBe(true);
+    cpu.forEach((g, layer) => {
+      let max = 0;
+      for (let i = 0; i < g.length; i++) max = Math.max(max, Math.abs(g[i]! - wasm[layer]![i]!));
+      expect(max, `layer ${layer}`).toBeLessThan(1e-4);
+    });
+  });
+});
