@@ -1,11 +1,113 @@
-import type { Command } from 'commander';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { initBackend } from '@vitlens/core';
+import { stratifiedSplit } from '@vitlens/cifar10-data';
+import { loadDataset } from '@vitlens/cifar10-data/node';
+import { type EvaluationReport, TRAINER_STATE_FILE, evaluateModel, readTrainerState, writeEvaluationReport } from '@vitlens/train-loop';
+import { classNames, processorToPreprocessOptions } from '@vitlens/vit-model';
+import { loadCheckpoint } from '@vitlens/vit-model/node';
+import { ProgressBar } from '../progress';
+import { backendOption, nonNegativeInt, positiveInt } from './options';
 
-// Placeholder: the real 'evaluate' command replaces this file (see the issue tracker).
+export interface EvaluateFlags {
+  checkpoint: string;
+  data: string;
+  split?: string;
+  valPerClass?: number;
+  seed?: number;
+  out: string;
+  batchSize: number;
+  backend?: string;
+  limit?: number;
+  progress?: boolean;
+}
+
+/**
+ * Which images to evaluate. `--split val` (or `--val-per-class`) means the validation images held
+ * out of the `train` split, chosen exactly as `vitlens train` chose them: the per-class count and
+ * seed default to the checkpoint's trainer_state.json.
+ */
+async function resolveSplit(flags: EvaluateFlags): Promise<{ split: string; heldOut?: { valPerClass: number; seed: number } }> {
+  const wantsVal = flags.split === 'val' || flags.split === 'validation' || (flags.valPerClass !== undefined && flags.split === undefined);
+  if (!wantsVal) {
+    if (flags.valPerClass !== undefined) {
+      return { split: flags.split ?? 'test', heldOut: { valPerClass: flags.valPerClass, seed: flags.seed ?? 42 } };
+    }
+    return { split: flags.split ?? 'test' };
+  }
+  const state = await readTrainerState(path.join(flags.checkpoint, TRAINER_STATE_FILE)).catch(() => undefined);
+  const valPerClass = flags.valPerClass ?? state?.config.valPerClass;
+  const seed = flags.seed ?? state?.config.seed;
+  if (valPerClass === undefined || seed === undefined) {
+    throw new Error(
+      `--split ${flags.split ?? 'val'}: ${flags.checkpoint} has no ${TRAINER_STATE_FILE}; give --val-per-class and --seed as used for training`,
+    );
+  }
+  return { split: 'train', heldOut: { valPerClass, seed } };
+}
+
+/** `vitlens evaluate`: writes `<out>/evaluation_results.txt` and `.json`; returns the report. */
+export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluationReport> {
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  await initBackend({ prefer: flags.backend as never });
+  const stat = await fs.stat(flags.checkpoint).catch(() => null);
+  if (!stat?.isDirectory()) throw new Error(`--checkpoint ${flags.checkpoint}: not a folder (expected a checkpoint folder with config.json and model.safetensors)`);
+  const model = await loadCheckpoint(flags.checkpoint);
+  try {
+    const names = classNames(model.config);
+    const { split, heldOut } = await resolveSplit(flags);
+    const dataset = await loadDataset(flags.data, { split, classNames: names, log, progress: flags.progress !== false });
+    if (dataset.classNames.join('\n') !== names.join('\n')) {
+      throw new Error(`--data ${flags.data}: classes ${dataset.classNames.join(', ')} do not match the checkpoint's ${names.join(', ')}`);
+    }
+    let indices: Int32Array | undefined;
+    let label = split;
+    if (heldOut) {
+      indices = stratifiedSplit(dataset.labels, names.length, heldOut).val;
+      label = `validation (held out of '${split}': ${heldOut.valPerClass} per class, seed ${heldOut.seed})`;
+    }
+    if (flags.limit !== undefined) indices = (indices ?? Int32Array.from({ length: dataset.count }, (_, i) => i)).subarray(0, flags.limit);
+    const total = indices?.length ?? dataset.count;
+    log(`evaluating ${flags.checkpoint} on ${label} of ${dataset.source}: ${total} images`);
+    const bar = new ProgressBar({ total, label: 'evaluate', unit: 'img' });
+    const metrics = await evaluateModel(model, dataset, indices, {
+      batchSize: flags.batchSize,
+      preprocess: processorToPreprocessOptions(model.processor),
+      onProgress: (done, _t, running) => bar.update(done, { acc: `${(100 * running.accuracy).toFixed(2)}%` }),
+    });
+    bar.finish();
+    const report: EvaluationReport = {
+      split: label,
+      data: dataset.source,
+      checkpoint: path.resolve(flags.checkpoint),
+      createdAt: new Date().toISOString(),
+      ...metrics,
+    };
+    const files = await writeEvaluationReport(flags.out, report);
+    process.stdout.write(`Test Set Accuracy: ${(100 * report.accuracy).toFixed(2)}% (${label}, ${report.count} images; top-5 ${(100 * report.top5).toFixed(2)}%)\n`);
+    log(`wrote ${files.text} and ${files.json}`);
+    return report;
+  } finally {
+    model.dispose();
+  }
+}
+
 export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
-    .description('evaluate (not yet implemented)')
-    .action(() => {
-      throw new Error("'vitlens evaluate' is not implemented yet");
+    .description('evaluate a checkpoint: accuracy, top-5, per-class accuracy, confusion matrix → <out>/evaluation_results.txt/.json')
+    .requiredOption('--checkpoint <dir>', 'checkpoint folder (e.g. models/checkpoints/best)')
+    .requiredOption('--data <dir|cifar10>', "'cifar10', a cifar-10-batches-bin folder or an image folder")
+    .option('--split <name>', "split to evaluate: 'test' (default), 'train', or 'val' = the validation images held out of 'train' by vitlens train")
+    .option('--val-per-class <n>', 'evaluate the images per class held out of the split (as vitlens train --val-per-class)', nonNegativeInt('--val-per-class'))
+    .option('--seed <n>', 'seed of the held-out split (default: the checkpoint\'s training seed)', nonNegativeInt('--seed'))
+    .option('--out <dir>', 'report folder', 'results')
+    .option('--batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 64)
+    .option('--limit <n>', 'evaluate only the first N images of the split', positiveInt('--limit'))
+    .addOption(backendOption())
+    .addOption(new Option('--no-progress', 'no download/decoding progress bars'))
+    .action(async (flags: EvaluateFlags) => {
+      await runEvaluate(flags);
     });
 }

@@ -35,7 +35,8 @@ parentPort.on('message', ({ id, files }) => {
 `;
 
 function resolveJpegJs(): string {
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  // tsup's ESM output defines a `require` shim without `resolve`: check for resolve itself.
+  const req = typeof require === 'function' && typeof require.resolve === 'function' ? require : createRequire(import.meta.url);
   return req.resolve('jpeg-js');
 }
 

@@ -1,0 +1,223 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend, tf } from '@vitlens/core';
+import { stratifiedSplit } from '@vitlens/cifar10-data';
+import { ViTForImageClassification, processorToPreprocessOptions } from '@vitlens/vit-model';
+import { loadCheckpoint } from '@vitlens/vit-model/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type TrainConfig,
+  type TrainOptions,
+  findResumeCheckpoint,
+  listCheckpoints,
+  readTrainerState,
+  resolveTrainConfig,
+  train,
+} from '../src/index';
+import { syntheticDataset, tinyConfig } from './helpers';
+
+const dataset = syntheticDataset(12, 2); // 36 images, 3 classes
+const split = stratifiedSplit(dataset.labels, 3, { valPerClass: 2, seed: 1 }); // 30 train, 6 val
+let root: string;
+
+function runConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return resolveTrainConfig('cifar-scratch', {
+    model: 'tiny',
+    imageSize: 8,
+    epochs: 2,
+    batchSize: 8, // 4 steps per epoch, the last one short
+    microBatchSize: 3,
+    valPerClass: 2,
+    evalBatchSize: 16,
+    keep: 0,
+    seed: 11,
+    augment: 'basic',
+    ...overrides,
+  });
+}
+
+function newModel(): ViTForImageClassification {
+  // Dropout on, so the test also covers the per-step dropout seeds.
+  return ViTForImageClassification.create(tinyConfig({ hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }), { seed: 4 });
+}
+
+function options(model: ViTForImageClassification, outDir: string, config: TrainConfig): TrainOptions {
+  return {
+    model,
+    dataset,
+    trainIndices: split.train,
+    valIndices: split.val,
+    config,
+    outDir,
+    preprocess: processorToPreprocessOptions(model.processor),
+  };
+}
+
+function weights(model: ViTForImageClassification): Map<string, Float32Array> {
+  return new Map([...model.params].map(([k, v]) => [k, v.dataSync() as Float32Array]));
+}
+
+describe('train', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'cpu' });
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'vitlens-trainer-'));
+  });
+  afterAll(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('a run interrupted after epoch 1 and resumed ends with bit-identical weights to an uninterrupted run', async () => {
+    const config = runConfig();
+    const straight = newModel();
+    const full = await train(options(straight, path.join(root, 'straight'), config));
+    expect(full).toMatchObject({ status: 'done', step: 8, epoch: 2 });
+
+    const outDir = path.join(root, 'resumed');
+    const first = newModel();
+    const controller = new AbortController();
+    const part = await train({ ...options(first, outDir, config), signal: controller.signal, onEpoch: () => controller.abort() });
+    expect(part).toMatchObject({ status: 'interrupted', step: 4, epoch: 1 });
+    first.dispose();
+
+    const resumeAt = await findResumeCheckpoint(outDir);
+    expect(resumeAt?.state).toMatchObject({ epoch: 1, step: 4, stepInEpoch: 0, reason: 'epoch' });
+    const second = await loadCheckpoint(resumeAt!.dir);
+    const rest = await train({ ...options(second, outDir, config), resumeFrom: resumeAt!.dir });
+    expect(rest).toMatchObject({ status: 'done', step: 8, epoch: 2 });
+
+    const a = weights(straight);
+    const b = weights(second);
+    for (const [name, values] of a) expect(Buffer.from(b.get(name)!.buffer).equals(Buffer.from(values.buffer)), name).toBe(true);
+    // And training changed the weights at all.
+    const init = weights(newModel());
+    expect([...a].some(([name, v]) => v.some((x, i) => x !== init.get(name)![i]))).toBe(true);
+    straight.dispose();
+    second.dispose();
+  });
+
+  it('a run stopped mid-epoch (Ctrl-C) resumes from that step and still matches the uninterrupted run', async () => {
+    const config = runConfig({ epochs: 1 });
+    const straight = newModel();
+    await train(options(straight, path.join(root, 'straight-1'), config));
+    const outDir = path.join(root, 'sigint');
+    const controller = new AbortController();
+    const first = newModel();
+    const part = await train({
+      ...options(first, outDir, config),
+      signal: controller.signal,
+      onStep: (p) => {
+        if (p.step === 2) controller.abort();
+      },
+    });
+    expect(part).toMatchObject({ status: 'interrupted', step: 2, epoch: 0 });
+    expect(path.basename(part.lastCheckpoint!)).toBe('step-0000002');
+    const state = await readTrainerState(path.join(outDir, 'last', 'trainer_state.json'));
+    expect(state).toMatchObject({ step: 2, stepInEpoch: 2, reason: 'interrupt' });
+    first.dispose();
+    const second = await loadCheckpoint(path.join(outDir, 'last'));
+    await train({ ...options(second, outDir, config), resumeFrom: path.join(outDir, 'last') });
+    const a = weights(straight);
+    for (const [name, v] of weights(second)) expect(Buffer.from(v.buffer).equals(Buffer.from(a.get(name)!.buffer)), name).toBe(true);
+    straight.dispose();
+    second.dispose();
+  });
+
+  it('writes epoch checkpoints in HF layout with optimizer and trainer state, last/best, metrics.jsonl, and prunes with keep', async () => {
+    const outDir = path.join(root, 'layout');
+    const model = newModel();
+    const config = runConfig({ epochs: 3, keep: 2, saveEvery: 3 });
+    await train(options(model, outDir, config));
+    const names = (await fs.readdir(outDir)).sort();
+    // Checkpoints at steps 3, 4 (epoch 1), 6, 8, 9, 12: keep 2 leaves the two newest.
+    expect(names).toEqual(['best', 'epoch-003', 'last', 'metrics.jsonl', 'step-0000009']);
+    for (const dir of ['epoch-003', 'last', 'best']) {
+      expect((await fs.readdir(path.join(outDir, dir))).sort()).toEqual([
+        'config.json',
+        'model.safetensors',
+        'optimizer.safetensors',
+        'preprocessor_config.json',
+        'trainer_state.json',
+      ]);
+    }
+    const last = await readTrainerState(path.join(outDir, 'last', 'trainer_state.json'));
+    expect(last).toMatchObject({ epoch: 3, step: 12, stepInEpoch: 0, config });
+    const best = await readTrainerState(path.join(outDir, 'best', 'trainer_state.json'));
+    expect(best.best.value).toBe(Math.max(...(await epochAccuracies(outDir))));
+    const lines = (await fs.readFile(path.join(outDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const steps = lines.filter((l) => l.type === 'step');
+    expect(steps.map((l) => l.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    for (const s of steps) {
+      expect(Number.isFinite(s.loss) && s.lr > 0 && s.images_per_s > 0).toBe(true);
+      expect(s.epoch).toBe(Math.ceil(s.step / 4));
+    }
+    const epochs = lines.filter((l) => l.type === 'epoch');
+    expect(epochs.map((l) => l.epoch)).toEqual([1, 2, 3]);
+    for (const e of epochs) expect(e.val_accuracy).toBeGreaterThanOrEqual(0);
+    model.dispose();
+  });
+
+  it('a crash in the middle of a save leaves the previous checkpoint intact and resumable', async () => {
+    const outDir = path.join(root, 'crash');
+    const model = newModel();
+    await train(options(model, outDir, runConfig({ epochs: 1 })));
+    const before = await fs.readFile(path.join(outDir, 'last', 'model.safetensors'));
+    for (const stage of ['model', 'optimizer', 'state', 'commit'] as const) {
+      const failing = runConfig({ epochs: 2 });
+      const resumeAt = await findResumeCheckpoint(outDir);
+      expect(resumeAt?.state.epoch).toBe(1);
+      const m = await loadCheckpoint(resumeAt!.dir);
+      await expect(
+        train({
+          ...options(m, outDir, failing),
+          resumeFrom: resumeAt!.dir,
+          saveFault: (s) => {
+            if (s === stage) throw new Error(`injected crash at ${s}`);
+          },
+        }),
+      ).rejects.toThrow(`injected crash at ${stage}`);
+      m.dispose();
+      expect((await fs.readdir(outDir)).filter((n) => !n.startsWith('.')).sort()).toEqual(['best', 'epoch-001', 'last', 'metrics.jsonl']);
+      expect((await fs.readFile(path.join(outDir, 'last', 'model.safetensors'))).equals(before)).toBe(true);
+      expect((await readTrainerState(path.join(outDir, 'last', 'trainer_state.json'))).epoch).toBe(1);
+    }
+    // A crash after the new folder is in place but before `last` moved: resume still finds the newest.
+    const m = await loadCheckpoint(path.join(outDir, 'last'));
+    await expect(
+      train({
+        ...options(m, outDir, runConfig({ epochs: 2 })),
+        resumeFrom: path.join(outDir, 'last'),
+        saveFault: (s) => {
+          if (s === 'pointers') throw new Error('injected crash at pointers');
+        },
+      }),
+    ).rejects.toThrow('injected crash at pointers');
+    m.dispose();
+    expect((await findResumeCheckpoint(outDir))?.state.epoch).toBe(2);
+    expect((await listCheckpoints(outDir)).map((c) => path.basename(c.dir))).toEqual(['epoch-001', 'epoch-002']);
+    model.dispose();
+  });
+
+  it('keeps tf.memory().numTensors flat across 50 training steps', async () => {
+    const model = newModel();
+    const config = runConfig({ epochs: 50, batchSize: 30, microBatchSize: 7, saveEvery: 0, valPerClass: 2 });
+    const counts: number[] = [];
+    await train({
+      ...options(model, path.join(root, 'leaks'), config),
+      valIndices: new Int32Array(0),
+      onStep: (p) => {
+        counts.push(tf.memory().numTensors);
+        expect(p.totalSteps).toBe(50);
+      },
+    });
+    expect(counts.length).toBe(50);
+    // After step 1 the optimizer slots exist; from then on the count must not move.
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    model.dispose();
+  }, 120_000);
+});
+
+async function epochAccuracies(outDir: string): Promise<number[]> {
+  const lines = (await fs.readFile(path.join(outDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  return lines.filter((l) => l.type === 'epoch').map((l) => l.val_accuracy as number);
+}
