@@ -118,7 +118,7 @@ describe('image folders', () => {
   });
 
   it('decodes on worker threads with the same result and the same skip/resize handling', async () => {
-    const files: Record<string, Uint8Array | string> = { 'bad.jpg': 'garbage', 'big.png': png(3, 48), 'trunc.jpg': new Uint8Array(0) };
+    const files: Record<string, Uint8Array | string> = { 'bad.jpg': 'garbage', 'big.png': png(3, 48) };
     // jpeg-js builds its encoder tables per call (slow), so a few JPEGs are reused
     const jpegs = [jpg(0), jpg(1), jpg(2)];
     files['trunc.jpg'] = jpegs[0]!.subarray(0, 150);

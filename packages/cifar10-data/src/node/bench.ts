@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { HF_VIT_MEAN, HF_VIT_STD, Rng, tf } from '@vitlens/core';
 import { DatasetAssembler } from '../assemble';
@@ -35,6 +36,8 @@ export interface BenchDataOptions {
   /** Also time loading the whole split without the cache and with it (default false: slow). */
   fullLoad?: boolean;
   cacheDir?: string;
+  /** Decoding worker threads for the cold load (default as `loadImageFolder`: one per core but one). */
+  workers?: number;
   log?: (msg: string) => void;
 }
 
@@ -43,7 +46,7 @@ export interface BenchDataResult {
   root: string;
   decode: { images: number; medianSeconds: number; imagesPerSecond: number };
   batches: { policy: string; size: number; batchSize: number; images: number; medianSeconds: number; imagesPerSecond: number }[];
-  load?: { images: number; coldSeconds: number; cachedSeconds: number };
+  load?: { images: number; coldSeconds: number; cachedSeconds: number; workers: number };
 }
 
 function median(values: number[]): number {
@@ -88,12 +91,12 @@ export async function benchData(opts: BenchDataOptions = {}): Promise<BenchDataR
   let load: BenchDataResult['load'];
   if (opts.fullLoad) {
     const t0 = performance.now();
-    const cold = await loadImageFolder(root, { split, cache: false, progress: false });
+    const cold = await loadImageFolder(root, { split, cache: false, progress: false, workers: opts.workers });
     const coldSeconds = (performance.now() - t0) / 1000;
     await loadImageFolder(root, { split, cacheDir: opts.cacheDir, progress: false }); // fills the cache
     const t1 = performance.now();
     await loadImageFolder(root, { split, cacheDir: opts.cacheDir, progress: false });
-    load = { images: cold.count, coldSeconds, cachedSeconds: (performance.now() - t1) / 1000 };
+    load = { images: cold.count, coldSeconds, cachedSeconds: (performance.now() - t1) / 1000, workers: opts.workers ?? Math.max(0, os.availableParallelism() - 1) };
     log(`load: ${cold.count} images cold ${coldSeconds.toFixed(2)} s, cached ${load.cachedSeconds.toFixed(2)} s`);
   }
 

@@ -31,8 +31,8 @@ export interface ImageFolderOptions {
   /** Files read ahead of the decoder on the main thread (default 64). */
   readAhead?: number;
   /**
-   * Worker threads that read and decode JPEGs (default: one per available core, and none for
-   * fewer than 2,000 files). 0 decodes on the main thread.
+   * Worker threads that read and decode JPEGs (default: one per available core but one, and none
+   * for fewer than 2,000 files). 0 decodes on the main thread.
    */
   workers?: number;
   log?: (msg: string) => void;
@@ -169,7 +169,8 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions)
     source,
   });
   const bar = new ProgressBar({ label: `decoding ${path.basename(source)}`, total: listing.files.length, unit: 'items', enabled: options.progress ?? true });
-  const workers = options.workers ?? (listing.files.length >= 2000 ? os.availableParallelism() : 0);
+  // Default: leave one core to the main thread, which assembles, resizes and handles PNGs.
+  const workers = options.workers ?? (listing.files.length >= 2000 ? Math.max(0, os.availableParallelism() - 1) : 0);
   if (workers > 0) {
     let i = 0;
     for await (const result of decodeInWorkers(listing.files.map((f) => f.file), workers)) {
