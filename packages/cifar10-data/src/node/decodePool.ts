@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** What a worker hands back for one file: decoded JPEG pixels, or the raw bytes for the caller. */
@@ -6,10 +7,14 @@ export type WorkerResult = { kind: 'decoded'; data: Uint8Array; height: number; 
 
 // The worker only reads files and decodes JPEGs (the expensive part). PNGs, undecodable files
 // and every policy decision go back to the main thread, so the rules live in one place.
+// Dynamic import() only, so the code runs whether Node evaluates it as CommonJS or as a module
+// (a parent started with --input-type=module makes eval workers modules too).
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const jpeg = require(workerData.jpegPath);
+(async () => {
+const { parentPort, workerData } = await import('node:worker_threads');
+const fs = await import('node:fs');
+const jpegModule = await import(workerData.jpegUrl);
+const jpeg = jpegModule.default ?? jpegModule;
 parentPort.on('message', ({ id, files }) => {
   const results = [];
   const transfer = [];
@@ -32,6 +37,7 @@ parentPort.on('message', ({ id, files }) => {
   }
   parentPort.postMessage({ id, results }, transfer);
 });
+})();
 `;
 
 function resolveJpegJs(): string {
@@ -45,8 +51,8 @@ function resolveJpegJs(): string {
  * At most two chunks per worker are in flight, so memory stays bounded.
  */
 export async function* decodeInWorkers(files: string[], size: number, chunk = 256): AsyncGenerator<WorkerResult> {
-  const jpegPath = resolveJpegJs();
-  const workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { jpegPath } }));
+  const jpegUrl = pathToFileURL(resolveJpegJs()).href;
+  const workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { jpegUrl } }));
   const pending = new Map<number, { resolve: (r: WorkerResult[]) => void; reject: (e: Error) => void }>();
   const results = new Map<number, Promise<WorkerResult[]>>();
   for (const worker of workers) {
