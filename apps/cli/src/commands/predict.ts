@@ -84,23 +84,43 @@ export function topPredictions(logits: ArrayLike<number>, labels: readonly strin
     .slice(0, top);
 }
 
-/** Classify image files one at a time (any size; each resized per the processor). No tensors outlive the call. */
+/** Images per forward pass: bounds memory (a ViT-B/16 batch of 16 is ~1 GB of activations) while amortising dispatch. */
+export const PREDICT_BATCH = 16;
+
+/**
+ * Classify image files (any size; each resized per the processor), `PREDICT_BATCH` at a time.
+ * No tensors outlive the call.
+ */
 export async function predictImages(model: ViTForImageClassification, files: readonly string[], top = 5): Promise<ImagePrediction[]> {
   const labels = classNames(model.config);
   if (!Number.isInteger(top) || top <= 0 || top > labels.length) {
     throw new Error(`--top ${top}: expected an integer in 1..${labels.length} (the model has ${labels.length} classes)`);
   }
   const results: ImagePrediction[] = [];
-  for (const file of files) {
-    const image = await readImage(file);
-    const logits = tf.tidy(() => {
-      const input = imageToInput(image, model);
-      const out = model.forward(input);
-      return out.logits;
-    });
-    const values = Array.from((await logits.data()) as Float32Array);
+  for (let start = 0; start < files.length; start += PREDICT_BATCH) {
+    const batchFiles = files.slice(start, start + PREDICT_BATCH);
+    const images = await Promise.all(batchFiles.map((f) => readImage(f)));
+    const inputs = images.map((image) => imageToInput(image, model)); // each [1, H', W', 3]
+    let logits: tf.Tensor2D;
+    try {
+      const shape = inputs[0]?.shape.join('×');
+      const mismatch = inputs.findIndex((t) => t.shape.join('×') !== shape);
+      if (mismatch >= 0) {
+        throw new Error(
+          `${batchFiles[mismatch]}: preprocesses to ${inputs[mismatch]?.shape.slice(1, 3).join('×')} but ${batchFiles[0]} to ${inputs[0]?.shape.slice(1, 3).join('×')}; ` +
+            'the checkpoint\'s preprocessor_config has do_resize false, so every image must already be the model\'s size',
+        );
+      }
+      logits = tf.tidy(() => model.forward(tf.concat(inputs, 0) as tf.Tensor4D).logits); // [B, labels]
+    } finally {
+      tf.dispose(inputs);
+    }
+    const values = (await logits.data()) as Float32Array;
     logits.dispose();
-    results.push({ image: file, predictions: topPredictions(values, labels, top), logits: values });
+    batchFiles.forEach((file, b) => {
+      const row = Array.from(values.subarray(b * labels.length, (b + 1) * labels.length));
+      results.push({ image: file, predictions: topPredictions(row, labels, top), logits: row });
+    });
   }
   return results;
 }
