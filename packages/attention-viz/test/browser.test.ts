@@ -91,7 +91,7 @@ describe('<vit-attention-map> in Chromium', () => {
         const el = document.createElement('vit-attention-map') as HTMLElement & Record<string, unknown>;
         const rendered = new Promise((resolve, reject) => {
           el.addEventListener('render', resolve, { once: true });
-          el.addEventListener('error', (e) => reject((e as CustomEvent).detail.error), { once: true });
+          el.addEventListener('error', (e) => reject((e as unknown as CustomEvent).detail.error), { once: true });
         });
         el.image = { data: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32 };
         el.attention = { ...(data as object), layers: (data as { layers: number[][] }).layers.map((l) => Float32Array.from(l)) };
@@ -116,7 +116,7 @@ describe('<vit-attention-map> in Chromium', () => {
         const el = document.createElement('vit-attention-map') as HTMLElement & { canvas: HTMLCanvasElement; map: { data: Float32Array } };
         const rendered = new Promise((resolve, reject) => {
           el.addEventListener('render', resolve, { once: true });
-          el.addEventListener('error', (e) => reject((e as CustomEvent).detail.error), { once: true });
+          el.addEventListener('error', (e) => reject((e as unknown as CustomEvent).detail.error), { once: true });
         });
         el.setAttribute('attention', JSON.stringify(data));
         el.setAttribute('method', 'rollout');
@@ -141,7 +141,7 @@ describe('<vit-attention-map> in Chromium', () => {
       const el = document.createElement('vit-attention-map');
       let msg = '';
       el.addEventListener('error', (e) => {
-        msg = String((e as CustomEvent).detail.error.message);
+        msg = String((e as unknown as CustomEvent).detail.error.message);
       });
       el.setAttribute('colormap', 'rainbow');
       return msg;
