@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { HF_VIT_MEAN, HF_VIT_STD, Rng, tf } from '@vitlens/core';
 import { DatasetAssembler } from '../assemble';
@@ -36,7 +35,7 @@ export interface BenchDataOptions {
   /** Also time loading the whole split without the cache and with it (default false: slow). */
   fullLoad?: boolean;
   cacheDir?: string;
-  /** Decoding worker threads for the cold load (default as `loadImageFolder`: one per core but one). */
+  /** Decoding worker threads for the cold load (default 0, as `loadImageFolder`). */
   workers?: number;
   log?: (msg: string) => void;
 }
@@ -96,7 +95,7 @@ export async function benchData(opts: BenchDataOptions = {}): Promise<BenchDataR
     await loadImageFolder(root, { split, cacheDir: opts.cacheDir, progress: false }); // fills the cache
     const t1 = performance.now();
     await loadImageFolder(root, { split, cacheDir: opts.cacheDir, progress: false });
-    load = { images: cold.count, coldSeconds, cachedSeconds: (performance.now() - t1) / 1000, workers: opts.workers ?? Math.max(0, os.availableParallelism() - 1) };
+    load = { images: cold.count, coldSeconds, cachedSeconds: (performance.now() - t1) / 1000, workers: opts.workers ?? 0 };
     log(`load: ${cold.count} images cold ${coldSeconds.toFixed(2)} s, cached ${load.cachedSeconds.toFixed(2)} s`);
   }
 

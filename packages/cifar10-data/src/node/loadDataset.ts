@@ -25,7 +25,7 @@ export interface LoadDatasetOptions {
   md5?: string;
   /** Image folders: use the decoded-array disk cache (default true). */
   cache?: boolean;
-  /** Image folders: decoding worker threads (default one per core but one, for ≥ 2,000 files; 0 = main thread). */
+  /** Image folders: decoding worker threads (default 0 = main thread). */
   workers?: number;
 }
 
