@@ -238,7 +238,9 @@ describe('vitlens serve: checkpoint', () => {
       expect(file.status).toBe(404);
       expect(json(file).error).toMatch(/no checkpoint at/);
       expect((await raw(empty, '/api/sample')).status).toBe(404);
-      expect(json(await raw(empty, '/api/dataset')).error).toMatch(/start the server with --data/);
+      const dataset = await raw(empty, '/api/dataset');
+      expect(dataset.status).toBe(200);
+      expect(json(dataset)).toEqual({ available: false, error: 'no dataset: start the server with --data <image folder>' });
     } finally {
       await empty.close();
     }

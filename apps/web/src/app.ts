@@ -76,7 +76,8 @@ export class App {
     try {
       const response = await fetch('api/dataset', { cache: 'no-cache' });
       if (!response.ok || !(response.headers.get('content-type') ?? '').includes('application/json')) return;
-      const info = (await response.json()) as { count: number; classes: string[]; split: string };
+      const info = (await response.json()) as { available: boolean; count: number; classes: string[]; split: string };
+      if (!info.available) return;
       const button = byId<HTMLButtonElement>('sample-button', HTMLButtonElement);
       button.title = `${info.count} images, ${info.classes.length} classes${info.split ? ` (${info.split} split)` : ''}`;
       button.hidden = false;
@@ -214,6 +215,7 @@ export class App {
     this.analysis = analysis;
     this.gradientClass = analysis.top[0]?.classIndex ?? 0;
     byId('inference-time').textContent = `${analysis.inferenceMs.toFixed(1)} ms`;
+    document.body.dataset.inferenceMs = analysis.inferenceMs.toFixed(2);
     const truthLine = byId('truth');
     if (image.truth !== undefined) {
       const right = analysis.top[0]?.label === image.truth;
@@ -253,9 +255,11 @@ export class App {
     const gradients = await attentionGradientsFor(loaded.model, image.decoded.pixels, this.gradientClass);
     if (run !== this.run || this.analysis !== analysis) return;
     analysis.attention = { ...analysis.attention, gradients };
+    const gradientMs = performance.now() - started;
+    document.body.dataset.gradientMs = gradientMs.toFixed(2);
     const label = classNames(loaded.model.config)[this.gradientClass] ?? String(this.gradientClass);
     byId('gradient-target').textContent = `Gradient-weighted map for '${label}' (click a class to change it).`;
-    this.setStatus(`Forward pass ${analysis.inferenceMs.toFixed(1)} ms, attention gradients ${(performance.now() - started).toFixed(1)} ms.`);
+    this.setStatus(`Forward pass ${analysis.inferenceMs.toFixed(1)} ms, attention gradients ${gradientMs.toFixed(1)} ms.`);
     await this.render();
     this.setState('ready');
   }

@@ -25,6 +25,8 @@ let bareUrl: string;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+/** Probabilities by class for cat/0003.jpg on the default backend, to compare with wasm. */
+let firstBackendProbabilities: Record<string, number> = {};
 
 async function newestMtime(paths: string[]): Promise<number> {
   let newest = 0;
@@ -198,6 +200,7 @@ describe('the page served by vitlens serve', () => {
     const rows = await page.$$eval('#top5 li', (items) =>
       items.map((li) => ({ label: li.querySelector('.label')?.textContent ?? '', p: Number((li as HTMLElement).dataset.probability) })),
     );
+    firstBackendProbabilities = Object.fromEntries(rows.map((r) => [r.label, r.p]));
     expect(rows).toHaveLength(5); // the five classes of this model, all of them listed
     expect(rows.map((r) => r.label).sort()).toEqual([...CLASSES].sort());
     expect(rows.reduce((sum, r) => sum + r.p, 0)).toBeCloseTo(1, 4);
@@ -263,6 +266,34 @@ describe('the page served by vitlens serve', () => {
     expect((await fs.stat(screenshot)).size).toBeGreaterThan(10_000);
     // the only error of the session is the one this test provoked
     expect(pageErrors.filter((e) => !e.includes('is not an image the browser can decode'))).toEqual([]);
+  });
+});
+
+describe('the page on the wasm backend', () => {
+  it('runs with the bundled multi-threaded wasm files and gives the same probabilities', async () => {
+    const wasmPage = await browser.newPage();
+    const errors: string[] = [];
+    wasmPage.on('pageerror', (error) => errors.push(error.message));
+    wasmPage.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    try {
+      await wasmPage.goto(`${url}?backend=wasm`);
+      await wasmPage.waitForFunction(() => document.body.dataset.state === 'model-ready', undefined, { timeout: 60_000 });
+      expect(await wasmPage.textContent('#backend')).toBe('wasm');
+      // cross-origin isolated (COOP/COEP from the server), so tfjs picks its threaded build
+      expect(await wasmPage.evaluate(() => window.crossOriginIsolated)).toBe(true);
+      await wasmPage.setInputFiles('#file-input', path.join(cifarJpeg, 'train', 'cat', '0003.jpg'));
+      await wasmPage.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
+      const rows = await wasmPage.$$eval('#top5 li', (items) =>
+        items.map((li) => ({ label: li.querySelector('.label')?.textContent ?? '', p: Number((li as HTMLElement).dataset.probability) })),
+      );
+      expect(rows).toHaveLength(5);
+      for (const { label, p } of rows) expect(p).toBeCloseTo(firstBackendProbabilities[label] as number, 3);
+      expect(errors).toEqual([]);
+    } finally {
+      await wasmPage.close();
+    }
   });
 });
 

@@ -41,8 +41,10 @@ export interface RunningServer {
 const ALLOWED_METHODS = 'GET, HEAD';
 
 /**
- * Headers on every response. The CSP allows only this origin (plus blob:/data: images the page
- * makes from dropped files, and `wasm-unsafe-eval` so the tfjs wasm backend can compile).
+ * Headers on every response. The CSP allows only this origin, plus: blob:/data: images the page
+ * makes from dropped files; `wasm-unsafe-eval` so the tfjs wasm backend can compile; and blob:
+ * scripts and workers, because the multi-threaded wasm build starts its workers from blob URLs
+ * that `importScripts` more blob URLs (only same-origin script can create those).
  * COOP/COEP make the page cross-origin isolated, which lets tfjs use its multi-threaded wasm build.
  */
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -52,7 +54,7 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Content-Security-Policy':
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; img-src 'self' blob: data:; " +
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; img-src 'self' blob: data:; " +
     "style-src 'self' 'unsafe-inline'; connect-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 };
 
@@ -161,7 +163,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     if (route === 'dataset' && rest.length === 0) {
-      if (dataset === undefined) throw new HttpError(404, 'no dataset: start the server with --data <image folder>');
+      // 200 either way: the page asks on every load, and a 404 would log a console error each time
+      if (dataset === undefined) {
+        sendJson(res, 200, { available: false, error: 'no dataset: start the server with --data <image folder>' }, head);
+        return;
+      }
       sendJson(res, 200, { available: true, split: dataset.split, classes: dataset.classes, count: dataset.files.length }, head);
       return;
     }
