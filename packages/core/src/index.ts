@@ -12,6 +12,7 @@ export {
   type BackendName,
   type InitBackendOptions,
 } from './backend';
+export { fastWasmKernelsActive, registerFastWasmKernels, unregisterFastWasmKernels } from './kernels';
 export { Rng, type RngState } from './rng';
 export { MemoryGuard, TensorLeakError, expectFlatMemory, type LeakRecord } from './memory';
 export * from './safetensors';

@@ -1,0 +1,1 @@
+export { fastWasmKernelsActive, registerFastWasmKernels, unregisterFastWasmKernels } from './batch-matmul';
