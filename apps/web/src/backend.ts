@@ -35,18 +35,51 @@ export function requestedBackend(search: string = location.search): BackendName 
   return value as BackendName;
 }
 
-/** Pick and start the tfjs backend for this browser. */
-export function startBackend(prefer: BackendName | undefined, log: (line: string) => void): Promise<BackendChoice> {
-  return initBackend({
-    prefer,
+/**
+ * The WebGL renderer's name when it is a software rasteriser (SwiftShader, llvmpipe): a browser
+ * without GPU acceleration. There the webgl backend is several times slower than wasm (see
+ * results/web-timing.json), so the page goes to wasm first.
+ */
+export function softwareWebGlRenderer(): string | undefined {
+  try {
+    const canvas = document.createElement('canvas');
+    const gl = (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) as WebGLRenderingContext | null;
+    if (!gl) return undefined;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|softpipe|software/i.test(renderer) ? renderer : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pick and start the tfjs backend for this browser: `prefer` when given; else wasm when WebGL
+ * renders in software; else the best available (webgpu → webgl → wasm → cpu).
+ */
+export async function startBackend(prefer: BackendName | undefined, log: (line: string) => void): Promise<BackendChoice> {
+  const common = {
     log,
-    runtime: 'browser',
+    runtime: 'browser' as const,
     wasmPaths: WASM_PATHS,
     // the modules are imported statically above; a bare dynamic import would not resolve in the browser
-    importModule: async (name) => {
+    importModule: async (name: string) => {
       const module = MODULES[name];
       if (module === undefined) throw new Error(`${name} is not bundled with the page`);
       return module;
     },
-  });
+  };
+  if (prefer === undefined) {
+    const software = softwareWebGlRenderer();
+    if (software !== undefined) {
+      try {
+        const choice = await initBackend({ ...common, prefer: 'wasm' });
+        return { ...choice, reason: `backend 'wasm' (${choice.module}): WebGL renders in software here (${software}), where wasm is faster` };
+      } catch (error) {
+        log(`vitlens: wasm failed (${error instanceof Error ? error.message : String(error)}); trying every backend in order`);
+      }
+    }
+  }
+  return initBackend({ ...common, prefer });
 }
