@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerFastWasmKernels, unregisterFastWasmKernels } from './kernels';
 
 /** The backends vitlens knows, by their tfjs registry names. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -66,6 +67,12 @@ export interface InitBackendOptions {
    * `import()` of the module name; a module already imported by the app is used as it is.
    */
   importModule?: ((module: string) => Promise<unknown>) | undefined;
+  /**
+   * On the wasm backend, replace the stock BatchMatMul (batched / transposed products: attention)
+   * with vitlens's WebAssembly SIMD kernel. Default true; `false` or the environment variable
+   * `VITLENS_FAST_KERNELS=0` keeps (or restores) the stock kernel.
+   */
+  fastKernels?: boolean | undefined;
 }
 
 /** Thrown when a forced backend is unavailable, or when none at all can be loaded. */
@@ -139,6 +146,14 @@ async function tryCandidate(
   return attempt;
 }
 
+function applyFastKernels(name: BackendName, options: InitBackendOptions): void {
+  if (name !== 'wasm') return;
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const enabled = options.fastKernels ?? proc?.env?.VITLENS_FAST_KERNELS?.trim() !== '0';
+  if (enabled) registerFastWasmKernels();
+  else unregisterFastWasmKernels();
+}
+
 /**
  * Pick the best available backend and make it active on the shared `tf`.
  *
@@ -175,6 +190,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       if (attempt.ok) {
         const reason = `backend '${forced}' (${candidate.module}) forced by ${forcedSource}`;
         log(`vitlens: ${reason}`);
+        applyFastKernels(forced, options);
         return { name: forced, module: candidate.module, reason, attempts, runtime };
       }
     }
@@ -208,6 +224,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
           : `backend '${candidate.name}' (${candidate.module}): ${skipped.map((a) => `${a.module} unavailable`).join(', ')}`;
       for (const s of skipped) log(`vitlens: skipped ${s.module}: ${s.error}`);
       log(`vitlens: using ${reason}`);
+      applyFastKernels(candidate.name, options);
       return { name: candidate.name, module: candidate.module, reason, attempts, runtime };
     }
   }
