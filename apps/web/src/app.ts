@@ -124,9 +124,7 @@ export class App {
       if (files.length > 0) void this.guard(this.loadDropped(files));
       checkpointInput.value = '';
     });
-    drop.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' || event.key === ' ') fileInput.click();
-    });
+    drop.addEventListener('click', () => fileInput.click());
     // the whole window accepts drops, so a near miss does not open the file in the tab
     window.addEventListener('dragover', (event) => {
       event.preventDefault();

@@ -1,4 +1,4 @@
-import { CONFIG_FILE, modelFromFiles, PROCESSOR_FILE, ViTForImageClassification, WEIGHTS_FILE } from '@vitlens/vit-model';
+import { CONFIG_FILE, modelFromFiles, PROCESSOR_FILE, type ViTForImageClassification, WEIGHTS_FILE } from '@vitlens/vit-model';
 
 /** A model and where it came from, for the page header. */
 export interface LoadedModel {

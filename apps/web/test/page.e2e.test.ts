@@ -221,7 +221,7 @@ describe('the page served by vitlens serve', () => {
     expectDrawn(overlay as CanvasStats, 'overlay');
     const layers = await canvasStats('#layer-grid canvas');
     expect(layers).toHaveLength(LAYERS);
-    layers.forEach((s, i) => expectDrawn(s, `layer ${i + 1}`));
+    for (const [i, s] of layers.entries()) expectDrawn(s, `layer ${i + 1}`);
     expect(new Set(layers.map((s) => s.hash)).size).toBe(LAYERS); // each layer attends differently
     expectDrawn((await canvasStats('#rollout-map'))[0] as CanvasStats, 'rollout');
     expectDrawn((await canvasStats('#gradient-map'))[0] as CanvasStats, 'gradient');
