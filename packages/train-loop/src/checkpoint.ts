@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { type RngState, type SafetensorsTensor, tf } from '@vitlens/core';
+import type { RngState, SafetensorsTensor, tf } from '@vitlens/core';
 import { readSafetensorsFile, writeJsonAtomic, writeSafetensorsFile } from '@vitlens/core/node';
 import { OPTIMIZER_KINDS, type OptimizerKind, type OptimizerState } from './optim/optimizer';
 import type { TrainConfig } from './config';

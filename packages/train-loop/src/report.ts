@@ -42,7 +42,9 @@ export function formatEvaluationReport(r: EvaluationReport): string {
   const cell = Math.max(5, ...r.confusion.flat().map((n) => String(n).length + 1));
   const abbrev = r.perClass.map((c) => c.name.slice(0, cell - 1).padStart(cell));
   lines.push(`  ${''.padEnd(width)}${abbrev.join('')}`);
-  r.confusion.forEach((row, i) => lines.push(`  ${r.perClass[i]!.name.padEnd(width)}${row.map((n) => String(n).padStart(cell)).join('')}`));
+  r.confusion.forEach((row, i) => {
+    lines.push(`  ${r.perClass[i]!.name.padEnd(width)}${row.map((n) => String(n).padStart(cell)).join('')}`);
+  });
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { type PreprocessOptions, Rng, tf } from '@vitlens/core';
+import { type PreprocessOptions, Rng } from '@vitlens/core';
 import { type ImageDataset, batchIterator } from '@vitlens/cifar10-data';
 import type { ViTForImageClassification } from '@vitlens/vit-model';
 import { saveCheckpoint } from '@vitlens/vit-model/node';

@@ -26,7 +26,7 @@ describe('cross-entropy matches torch.nn.functional.cross_entropy', () => {
       const out = tf.variableGrads(() => crossEntropy(x as unknown as tf.Tensor2D, target, c.smoothing), [x]);
       expect(out.value.dataSync()[0]).toBeCloseTo(c.loss, 5);
       const g = Array.from(out.grads[x.name]!.dataSync());
-      g.forEach((v, i) => expect(v, `grad[${i}]`).toBeCloseTo(c.grad[i]!, 6));
+      for (const [i, v] of g.entries()) expect(v, `grad[${i}]`).toBeCloseTo(c.grad[i]!, 6);
       out.value.dispose();
       out.grads[x.name]!.dispose();
       x.dispose();
@@ -55,7 +55,7 @@ describe('clipByGlobalNorm matches torch.nn.utils.clip_grad_norm_', () => {
     const norm = clipByGlobalNorm(grads, c.maxNorm);
     expect(norm).toBeCloseTo(c.norm, 5);
     for (const k of ['a', 'b'] as const) {
-      Array.from(grads.get(k)!.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(c.clipped[k][i], 6));
+      for (const [i, v] of Array.from(grads.get(k)!.dataSync()).entries()) expect(v).toBeCloseTo(c.clipped[k][i], 6);
     }
     for (const g of grads.values()) g.dispose();
     expect(tf.memory().numTensors).toBe(before);

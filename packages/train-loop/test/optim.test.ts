@@ -23,7 +23,7 @@ function makeOptimizer(c: Case, params: Map<string, tf.Variable>): Optimizer {
   return c.name.startsWith('adamw') ? new AdamW(params, { ...c.hyper, decay: ['w'] }) : new SGD(params, { ...c.hyper, decay: ['w'] });
 }
 
-function runSteps(c: Case, opt: Optimizer, params: Map<string, tf.Variable>, from: number, to: number): void {
+function runSteps(c: Case, opt: Optimizer, from: number, to: number): void {
   for (const step of c.steps.slice(from, to)) {
     const grads = new Map(Object.keys(step.grad).map((k) => [k, tf.tensor(step.grad[k]!, c.shapes[k]!)]));
     opt.applyGradients(grads, step.lr);
@@ -41,10 +41,10 @@ describe('optimizers match torch.optim on reference steps', () => {
       const params = makeParams(c);
       const opt = makeOptimizer(c, params);
       c.steps.forEach((step, i) => {
-        runSteps(c, opt, params, i, i + 1);
+        runSteps(c, opt, i, i + 1);
         for (const [k, p] of params) {
           const got = Array.from(p.dataSync());
-          got.forEach((v, j) => expect(v, `${c.name} step ${i + 1} ${k}[${j}]`).toBeCloseTo(step.after[k]![j]!, 6));
+          for (const [j, v] of got.entries()) expect(v, `${c.name} step ${i + 1} ${k}[${j}]`).toBeCloseTo(step.after[k]![j]!, 6);
         }
       });
       expect(opt.stepCount).toBe(c.steps.length);
@@ -55,15 +55,15 @@ describe('optimizers match torch.optim on reference steps', () => {
     it(`${c.name} state exported after 2 steps and imported into a fresh optimizer continues identically`, () => {
       const a = makeParams(c);
       const optA = makeOptimizer(c, a);
-      runSteps(c, optA, a, 0, 5);
+      runSteps(c, optA, 0, 5);
       const b = makeParams(c);
       const optB0 = makeOptimizer(c, b);
-      runSteps(c, optB0, b, 0, 2);
+      runSteps(c, optB0, 0, 2);
       const state = optB0.exportState();
       optB0.dispose();
       const optB = makeOptimizer(c, b);
       optB.importState(state);
-      runSteps(c, optB, b, 2, 5);
+      runSteps(c, optB, 2, 5);
       for (const [k, p] of a) expect(Array.from(b.get(k)!.dataSync())).toEqual(Array.from(p.dataSync()));
       for (const o of [optA, optB]) o.dispose();
       for (const p of [...a.values(), ...b.values()]) p.dispose();
@@ -74,9 +74,9 @@ describe('optimizers match torch.optim on reference steps', () => {
     const c = reference.optimizers[0]!;
     const params = makeParams(c);
     const opt = makeOptimizer(c, params);
-    runSteps(c, opt, params, 0, 1);
+    runSteps(c, opt, 0, 1);
     const before = tf.memory().numTensors;
-    runSteps(c, opt, params, 1, 5);
+    runSteps(c, opt, 1, 5);
     expect(tf.memory().numTensors).toBe(before);
     opt.dispose();
     for (const p of params.values()) p.dispose();

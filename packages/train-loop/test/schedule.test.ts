@@ -4,7 +4,8 @@ import { checkSchedule, learningRateAt } from '../src/index';
 describe('learning-rate schedules', () => {
   it('constant stays at lr after a linear warmup that starts at lr/warmup', () => {
     const s = { kind: 'constant' as const, lr: 0.1, totalSteps: 100, warmupSteps: 4 };
-    [0.025, 0.05, 0.075, 0.1, 0.1, 0.1, 0.1].forEach((lr, i) => expect(learningRateAt(s, [0, 1, 2, 3, 4, 50, 99][i]!)).toBeCloseTo(lr, 15));
+    const expected: [number, number][] = [[0, 0.025], [1, 0.05], [2, 0.075], [3, 0.1], [4, 0.1], [50, 0.1], [99, 0.1]];
+    for (const [step, lr] of expected) expect(learningRateAt(s, step)).toBeCloseTo(lr, 15);
   });
 
   it('cosine peaks after warmup, halves at the midpoint of the decay and ends at minLr', () => {
