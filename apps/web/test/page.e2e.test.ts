@@ -256,6 +256,42 @@ describe('the page served by vitlens serve', () => {
     expect(await page.textContent('#image-info')).toMatch(/^(airplane|automobile)\/000[012]\.jpg: 32×32$/);
   });
 
+  it('takes a pasted image of any size and a dropped one', async () => {
+    // a 1500×700 image made in the page, pasted: larger than 1024 px, so scaled down first
+    await page.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 1500;
+      canvas.height = 700;
+      const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+      const gradient = ctx.createLinearGradient(0, 0, 1500, 700);
+      gradient.addColorStop(0, '#1565c0');
+      gradient.addColorStop(1, '#ffb300');
+      ctx.fillStyle = gradient;
+      ctx.fillRect(0, 0, 1500, 700);
+      ctx.fillStyle = '#222';
+      ctx.fillRect(600, 200, 300, 300);
+      const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b as Blob), 'image/png'));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([blob], 'image.png', { type: 'image/png' }));
+      document.body.dataset.state = 'waiting';
+      window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer }));
+    });
+    await page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
+    expect(await page.textContent('#image-info')).toBe('pasted image: 1500×700, scaled to 1024×478 first');
+    expect(await page.$$eval('#top5 li', (items) => items.length)).toBe(5);
+    // a dropped file
+    const bytes = (await fs.readFile(path.join(cifarJpeg, 'train', 'bird', '0001.jpg'))).toString('base64');
+    await page.evaluate((b64) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], 'bird.jpg', { type: 'image/jpeg' }));
+      document.body.dataset.state = 'waiting';
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, cancelable: true }));
+    }, bytes);
+    await page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
+    expect(await page.textContent('#image-info')).toBe('bird.jpg: 32×32');
+  });
+
   it('shows an error in the page for a file that is not an image, and keeps working', async () => {
     await page.setInputFiles('#file-input', path.join(tmp, 'notes.txt'));
     await page.waitForSelector('#error:not([hidden])');
