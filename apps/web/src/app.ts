@@ -259,6 +259,8 @@ export class App {
     byId('gradient-target').textContent = `Gradient-weighted map for '${label}' (click a class to change it).`;
     this.setStatus(`Forward pass ${analysis.inferenceMs.toFixed(1)} ms, attention gradients ${gradientMs.toFixed(1)} ms.`);
     await this.render();
+    // live tensors after a full analysis (the model's weights only): the e2e test checks it stays flat
+    document.body.dataset.tensors = String(tf.memory().numTensors);
     this.setState('ready');
   }
 

@@ -27,6 +27,8 @@ let page: Page;
 const pageErrors: string[] = [];
 /** Probabilities by class for cat/0003.jpg on the default backend, to compare with cpu. */
 let firstBackendProbabilities: Record<string, number> = {};
+/** Live tensors after the first analysis: every later one must leave the same number. */
+let tensorsAfterFirstImage = 0;
 
 async function newestMtime(paths: string[]): Promise<number> {
   let newest = 0;
@@ -214,6 +216,8 @@ describe('the page served by vitlens serve', () => {
     for (let i = 1; i < rows.length; i++) expect(rows[i - 1]?.p).toBeGreaterThanOrEqual(rows[i]?.p as number);
     expect(await page.textContent('#headline')).toBe(`${rows[0]?.label}${((rows[0]?.p as number) * 100).toFixed(1)}%`);
     expect(await page.textContent('#inference-time')).toMatch(/^\d+\.\d ms$/);
+    tensorsAfterFirstImage = Number(await page.evaluate(() => document.body.dataset.tensors));
+    expect(tensorsAfterFirstImage).toBeGreaterThan(0);
   });
 
   it('draws the overlay, the rollout and gradient maps, and every layer map', async () => {
@@ -290,6 +294,8 @@ describe('the page served by vitlens serve', () => {
     }, bytes);
     await page.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
     expect(await page.textContent('#image-info')).toBe('bird.jpg: 32×32');
+    // after five more analyses (layer/method changes, a sample, a paste, a drop) no tensor leaked
+    expect(Number(await page.evaluate(() => document.body.dataset.tensors))).toBe(tensorsAfterFirstImage);
   });
 
   it('shows an error in the page for a file that is not an image, and keeps working', async () => {
