@@ -20,8 +20,8 @@ interface BmmExports {
 
 const KERNEL = 'BatchMatMul';
 const BACKEND = 'wasm';
-/** Edge-tile scratch of the micro-kernel: 4 rows × 8 columns of f32. */
-const TILE_BYTES = 128;
+/** Micro-kernel scratch besides the B panels: a 4×8 f32 edge tile (128 bytes) and A strip [K][4]. */
+const tileBytes = (K: number) => 128 + 16 * K;
 
 let stock: tf.KernelConfig | undefined;
 const compiled: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
@@ -114,7 +114,7 @@ function fastBatchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf
   const bBatchBytes = K * N * 4;
   const cBatchBytes = M * N * 4;
   const panelBytes = Math.ceil(N / 8) * K * 32; // B packed into zero-padded 8-column panels
-  const scratch = backend.wasm._malloc(panelBytes + TILE_BYTES) >>> 0;
+  const scratch = backend.wasm._malloc(panelBytes + tileBytes(K)) >>> 0;
   if (scratch === 0) throw new Error(`fast BatchMatMul: wasm heap out of memory allocating ${panelBytes} bytes`);
   const tile = scratch + panelBytes;
   try {
