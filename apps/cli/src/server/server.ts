@@ -115,8 +115,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new Error(`the page is not built: ${path.join(webRoot, 'index.html')} is missing (run 'pnpm --filter @vitlens/cli... build')`);
   }
   const checkpointDir = options.checkpointDir === undefined ? undefined : path.resolve(options.checkpointDir);
+  // named relative to the working directory when inside it, else by its absolute path
+  const relative = checkpointDir === undefined ? '' : path.relative(process.cwd(), checkpointDir);
   const checkpointName =
-    checkpointDir === undefined ? '(none)' : path.relative(process.cwd(), checkpointDir) || '.';
+    checkpointDir === undefined ? '(none)' : relative.startsWith('..') || path.isAbsolute(relative) ? checkpointDir : relative || '.';
   const dataset = options.dataDir === undefined ? undefined : await listSampleFolder(options.dataDir);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
