@@ -19,9 +19,26 @@ export default defineConfig({
       await fs.access(new URL('index.html', from));
     } catch {
       console.warn('cli build: apps/web/dist is not built; `vitlens serve` will look for it at run time');
+      await copyDefaultModel();
       return;
     }
     await fs.rm(to, { recursive: true, force: true });
     await fs.cp(from, to, { recursive: true });
+    await copyDefaultModel();
   },
 });
+
+/** The shipped model (`<repo>/models/default`) travels inside the package as dist/models/default. */
+async function copyDefaultModel(): Promise<void> {
+  const from = new URL('../../models/default/', import.meta.url);
+  const to = new URL('./dist/models/default/', import.meta.url);
+  await fs.rm(to, { recursive: true, force: true });
+  for (const file of ['config.json', 'preprocessor_config.json', 'model.safetensors', 'trainer_state.json']) {
+    try {
+      await fs.mkdir(to, { recursive: true });
+      await fs.copyFile(new URL(file, from), new URL(file, to));
+    } catch {
+      // trainer_state.json is optional; a missing model is reported by the commands at run time
+    }
+  }
+}

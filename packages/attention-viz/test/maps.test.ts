@@ -18,7 +18,7 @@ import { argmax, attentionLookingAt, layerFrom } from './helpers';
 
 const expectClose = (actual: ArrayLike<number>, expected: number[], digits = 6) => {
   expect(actual.length).toBe(expected.length);
-  expected.forEach((v, i) => expect(actual[i]).toBeCloseTo(v, digits));
+  for (const [i, v] of expected.entries()) expect(actual[i]).toBeCloseTo(v, digits);
 };
 
 // T = 3: CLS + a 1×2 patch grid

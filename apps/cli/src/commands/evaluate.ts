@@ -8,6 +8,7 @@ import { type EvaluationReport, TRAINER_STATE_FILE, evaluateModel, readTrainerSt
 import { classNames, processorToPreprocessOptions } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { ProgressBar } from '../progress';
+import { defaultCheckpointDir } from '../server/locate';
 import { backendOption, nonNegativeInt, positiveInt } from './options';
 
 export interface EvaluateFlags {
@@ -97,7 +98,7 @@ export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
     .description('evaluate a checkpoint: accuracy, top-5, per-class accuracy, confusion matrix → <out>/evaluation_results.txt/.json')
-    .requiredOption('--checkpoint <dir>', 'checkpoint folder (e.g. models/checkpoints/best)')
+    .option('--checkpoint <dir>', 'checkpoint folder (e.g. models/checkpoints/best); default: the shipped model', defaultCheckpointDir())
     .requiredOption('--data <dir|cifar10>', "'cifar10', a cifar-10-batches-bin folder or an image folder")
     .option('--split <name>', "split to evaluate: 'test' (default), 'train', or 'val' = the validation images held out of 'train' by vitlens train")
     .option('--val-per-class <n>', 'evaluate the images per class held out of the split (as vitlens train --val-per-class)', nonNegativeInt('--val-per-class'))

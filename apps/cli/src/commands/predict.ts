@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { initBackend, pixelsToTensor, tf } from '@vitlens/core';
 import { type ViTForImageClassification, classNames, processorToPreprocessOptions } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
+export { defaultCheckpointDir } from '../server/locate';
 import { type RgbImage, listImageFiles, readImage } from '../images';
+import { defaultCheckpointDir } from '../server/locate';
 import { backendOption, positiveInt } from './options';
 
 /** One class of a prediction. */
@@ -22,23 +23,6 @@ export interface ImagePrediction {
   predictions: Prediction[];
   /** The raw logits, in class-index order. */
   logits: number[];
-}
-
-/** The folder of the `@vitlens/cli` package (found from this file, in src/ or in dist/). */
-function cliPackageDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === '@vitlens/cli') return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot locate the @vitlens/cli package folder to find the default model');
-    dir = parent;
-  }
-}
-
-/** The shipped default model: `<repo>/models/default`, relative to the CLI package (apps/cli). */
-export function defaultCheckpointDir(): string {
-  return path.resolve(cliPackageDir(), '..', '..', 'models', 'default');
 }
 
 /**

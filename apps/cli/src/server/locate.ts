@@ -33,11 +33,11 @@ export function locateWebRoot(cliRoot: string = cliPackageRoot()): { found: stri
 }
 
 /**
- * The shipped default model: `<cli>/models/default` when a package carries it, else
- * `<repo>/models/default` in a checkout. When neither exists the repository path is returned, so
- * the server's "no checkpoint" error names where the model is expected.
+ * The shipped default model: `<cli>/dist/models/default` (copied there by the CLI build, so the
+ * published package carries it), else `<repo>/models/default` in a checkout. When neither exists
+ * the repository path is returned, so "no checkpoint" errors name where the model is expected.
  */
 export function defaultCheckpointDir(cliRoot: string = cliPackageRoot()): string {
-  const candidates = [path.join(cliRoot, 'models', 'default'), path.resolve(cliRoot, '..', '..', 'models', 'default')];
+  const candidates = [path.join(cliRoot, 'dist', 'models', 'default'), path.resolve(cliRoot, '..', '..', 'models', 'default')];
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'config.json'))) ?? (candidates[1] as string);
 }
