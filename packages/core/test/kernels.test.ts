@@ -112,6 +112,21 @@ describe('fast wasm BatchMatMul', () => {
     }
   });
 
+  it('the copy path (for a backend memory that cannot be imported) matches the cpu backend too', () => {
+    registerFastWasmKernels({ copy: true });
+    try {
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < CASES.length; i++) {
+        const got = run(i);
+        expect(relativeError(got.y, reference[i]!.y), label(CASES[i]!)).toBeLessThan(1e-4);
+        if (hasGradient(CASES[i]!)) expect(relativeError(got.da!, reference[i]!.da!), label(CASES[i]!)).toBeLessThan(1e-4);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      registerFastWasmKernels();
+    }
+  });
+
   it('an empty inner dimension gives zeros, as on cpu', () => {
     const y = tf.tidy(() => tf.matMul(tf.zeros([2, 3, 0]), tf.zeros([2, 0, 4])).dataSync());
     expect(Array.from(y)).toEqual(new Array(24).fill(0));

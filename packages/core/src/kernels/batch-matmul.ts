@@ -4,6 +4,7 @@ import { BMM_WASM_PLAIN, BMM_WASM_SHARED } from './bmm-wasm';
 /** What the fast kernel needs from tfjs-backend-wasm's `BackendWasm` (4.22); read, never changed. */
 interface WasmBackendLike {
   wasm: {
+    HEAPU8: Uint8Array;
     _malloc(bytes: number): number;
     _free(ptr: number): void;
     asm?: { memory?: WebAssembly.Memory };
@@ -20,10 +21,11 @@ interface BmmExports {
 
 const KERNEL = 'BatchMatMul';
 const BACKEND = 'wasm';
-/** Micro-kernel scratch besides the B panels: a 4×8 f32 edge tile (128 bytes) and A strip [K][4]. */
-const tileBytes = (K: number) => 128 + 16 * K;
 
 let stock: tf.KernelConfig | undefined;
+let forceCopy = false;
+/** The module on a memory of its own, for backends whose memory cannot be imported (threaded build). */
+let own: { kernel: BmmExports; memory: WebAssembly.Memory } | null | undefined;
 const compiled: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
 const instances = new WeakMap<WebAssembly.Memory, BmmExports | null>();
 
@@ -45,6 +47,22 @@ function kernelFor(backend: WasmBackendLike): BmmExports | null {
   if (memory === undefined) return null;
   const cached = instances.get(memory);
   if (cached !== undefined) return cached;
+  const result = instantiate(memory);
+  instances.set(memory, result);
+  return result;
+}
+
+/** The module on its own memory (inputs copied in, output copied out), or null without SIMD. */
+function ownKernel(): { kernel: BmmExports; memory: WebAssembly.Memory } | null {
+  if (own === undefined) {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernel = instantiate(memory);
+    own = kernel === null ? null : { kernel, memory };
+  }
+  return own;
+}
+
+function instantiate(memory: WebAssembly.Memory): BmmExports | null {
   let result: BmmExports | null = null;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
@@ -56,7 +74,6 @@ function kernelFor(backend: WasmBackendLike): BmmExports | null {
   } catch {
     result = null; // e.g. an engine without SIMD: the stock kernel keeps working
   }
-  instances.set(memory, result);
   return result;
 }
 
@@ -88,8 +105,9 @@ function fastBatchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf
   const batch = Math.max(batchA, batchB);
   // One plain product goes to XNNPACK inside the stock kernel, which is faster than this one.
   if (batch === 1 && !transposeA && !transposeB) return fallback(args);
-  const kernel = kernelFor(backend);
-  if (kernel === null) return fallback(args);
+  const inPlace = forceCopy ? null : kernelFor(backend);
+  const copied = inPlace === null ? ownKernel() : null;
+  if (inPlace === null && copied === null) return fallback(args);
   const outShape = tf.broadcast_util
     .assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2))
     .concat([M, N]);
@@ -101,10 +119,52 @@ function fastBatchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf
   if (aPtr === null || bPtr === null) {
     throw new Error(`fast BatchMatMul: input tensor has no wasm heap offset (shapes ${a.shape} and ${b.shape})`);
   }
+  const cBytes = batch * M * N * 4;
   if (K === 0) {
-    new Float32Array((backendMemory(backend) as WebAssembly.Memory).buffer, cPtr, batch * M * N).fill(0);
+    backend.wasm.HEAPU8.fill(0, cPtr, cPtr + cBytes);
     return out;
   }
+  const shape: Shape = { batch, batchA, batchB, M, K, N, transposeA, transposeB };
+  const scratchBytes = Math.ceil(N / 8) * K * 32 + 128 + 16 * K;
+  if (inPlace !== null) {
+    const scratch = backend.wasm._malloc(scratchBytes) >>> 0;
+    if (scratch === 0) throw new Error(`fast BatchMatMul: wasm heap out of memory allocating ${scratchBytes} bytes`);
+    try {
+      compute(inPlace, shape, aPtr, bPtr, cPtr, scratch);
+    } finally {
+      backend.wasm._free(scratch);
+    }
+    return out;
+  }
+  // Copy path: A, B, C and scratch laid out one after another in the module's own memory.
+  const { kernel, memory } = copied!;
+  const aBytes = batchA * M * K * 4;
+  const bBytes = batchB * K * N * 4;
+  const need = aBytes + bBytes + cBytes + scratchBytes;
+  if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+  const local = new Uint8Array(memory.buffer);
+  const heap = backend.wasm.HEAPU8; // read after makeOutput: a heap growth replaces this view
+  local.set(heap.subarray(aPtr, aPtr + aBytes), 0);
+  local.set(heap.subarray(bPtr, bPtr + bBytes), aBytes);
+  compute(kernel, shape, 0, aBytes, aBytes + bBytes, aBytes + bBytes + cBytes);
+  heap.set(local.subarray(aBytes + bBytes, aBytes + bBytes + cBytes), cPtr);
+  return out;
+}
+
+interface Shape {
+  batch: number;
+  batchA: number;
+  batchB: number;
+  M: number;
+  K: number;
+  N: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** Runs every batch entry; pointers are byte offsets in the kernel's memory. */
+function compute(kernel: BmmExports, s: Shape, aPtr: number, bPtr: number, cPtr: number, scratch: number): void {
+  const { batch, batchA, batchB, M, K, N, transposeA, transposeB } = s;
   // Byte strides. A stored [M, K] or, transposed, [K, M]; B stored [K, N] or, transposed, [N, K].
   const sAi = transposeA ? 4 : K * 4;
   const sAk = transposeA ? M * 4 : 4;
@@ -113,34 +173,31 @@ function fastBatchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf
   const aBatchBytes = M * K * 4;
   const bBatchBytes = K * N * 4;
   const cBatchBytes = M * N * 4;
-  const panelBytes = Math.ceil(N / 8) * K * 32; // B packed into zero-padded 8-column panels
-  const scratch = backend.wasm._malloc(panelBytes + tileBytes(K)) >>> 0;
-  if (scratch === 0) throw new Error(`fast BatchMatMul: wasm heap out of memory allocating ${panelBytes} bytes`);
-  const tile = scratch + panelBytes;
-  try {
-    let packed = -1;
-    for (let bi = 0; bi < batch; bi++) {
-      const ai = bi % batchA;
-      const bj = bi % batchB;
-      if (bj !== packed) {
-        kernel.packB(bPtr + bj * bBatchBytes, sBk, sBj, K, N, scratch);
-        packed = bj;
-      }
-      kernel.gemm(aPtr + ai * aBatchBytes, sAi, sAk, scratch, M, N, K, cPtr + bi * cBatchBytes, N * 4, tile);
+  // B packed into zero-padded 8-column panels, then the edge tile and packed A strip.
+  const tile = scratch + Math.ceil(N / 8) * K * 32;
+  let packed = -1;
+  for (let bi = 0; bi < batch; bi++) {
+    const ai = bi % batchA;
+    const bj = bi % batchB;
+    if (bj !== packed) {
+      kernel.packB(bPtr + bj * bBatchBytes, sBk, sBj, K, N, scratch);
+      packed = bj;
     }
-  } finally {
-    backend.wasm._free(scratch);
+    kernel.gemm(aPtr + ai * aBatchBytes, sAi, sAk, scratch, M, N, K, cPtr + bi * cBatchBytes, N * 4, tile);
   }
-  return out;
 }
 
 /**
  * Replace the wasm backend's BatchMatMul (a naive loop for batched or transposed products) with a
  * WebAssembly SIMD kernel that works in place on the backend's heap. Anything it does not handle
  * (non-float32, a single non-transposed product, an engine without SIMD) goes to the stock kernel.
- * Idempotent; returns false when the wasm backend is not registered.
+ * Where the backend's memory cannot be imported (the threaded build imports its memory and does not
+ * expose it), the module runs on its own memory with inputs copied in and the output copied out;
+ * `{ copy: true }` forces that path (tests). Idempotent; returns false when the wasm backend is not
+ * registered.
  */
-export function registerFastWasmKernels(): boolean {
+export function registerFastWasmKernels(options: { copy?: boolean } = {}): boolean {
+  forceCopy = options.copy ?? false;
   if (stock !== undefined) return true;
   const current = tf.getKernel(KERNEL, BACKEND);
   if (current === undefined) return false;
