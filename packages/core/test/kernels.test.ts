@@ -28,6 +28,17 @@ const CASES: Case[] = [
   ...FLAGS.map(([tA, tB]) => shapes([4], [4], 6, 1, 6, tA, tB)),
   // one product (2-D), transposed or not
   ...FLAGS.map(([tA, tB]) => shapes([], [], 19, 23, 10, tA, tB)),
+  // plain 2-D products of ViT Linear layers (fast kernel, not XNNPACK): forward x·W, dW = dYᵀ·X and
+  // dX = dY·W, rows = 2 images × 65 tokens, and single rows/columns
+  shapes([], [], 130, 128, 384, false, false),
+  shapes([], [], 384, 130, 128, false, false),
+  shapes([], [], 130, 384, 128, false, false),
+  shapes([], [], 130, 192, 76, false, false),
+  shapes([], [], 1, 37, 9, false, false),
+  shapes([], [], 9, 37, 1, false, false),
+  // a batch of one, rank 3
+  shapes([1], [1], 33, 20, 27, false, false),
+  shapes([1], [], 33, 20, 27, false, false),
   // batch broadcasting: batch dims of 1, and a rank-2 operand against a batched one
   ...FLAGS.map(([tA, tB]) => shapes([1], [4], 5, 7, 3, tA, tB)),
   ...FLAGS.map(([tA, tB]) => shapes([4], [1], 5, 7, 3, tA, tB)),
@@ -123,6 +134,35 @@ describe('fast wasm BatchMatMul', () => {
       }
       expect(tf.memory().numTensors).toBe(before);
     } finally {
+      registerFastWasmKernels();
+    }
+  });
+
+  it('sends a plain 2-D product to the fast kernel, and to the stock one only with { plain2d: false }', () => {
+    // Wrap the stock kernel so that calls reaching it are counted; restore it afterwards.
+    unregisterFastWasmKernels();
+    const original = tf.getKernel('BatchMatMul', 'wasm')!;
+    let stockCalls = 0;
+    const counting: tf.KernelFunc = (args) => {
+      stockCalls++;
+      return original.kernelFunc(args);
+    };
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({ ...original, kernelFunc: counting });
+    try {
+      const plain = CASES.findIndex((c) => c.a.length === 2 && c.b.length === 2 && !c.tA && !c.tB && c.a[0] === 130);
+      expect(plain).toBeGreaterThanOrEqual(0);
+      registerFastWasmKernels();
+      expect(relativeError(run(plain).y, reference[plain]!.y)).toBeLessThan(1e-4);
+      // forward and both gradients (dA = dY·Bᵀ and dB = Aᵀ·dY are transposed products): none is stock
+      expect(stockCalls).toBe(0);
+      registerFastWasmKernels({ plain2d: false });
+      tf.tidy(() => tf.matMul(tf.tensor(inputs[plain]!.a, CASES[plain]!.a), tf.tensor(inputs[plain]!.b, CASES[plain]!.b)).dataSync());
+      expect(stockCalls).toBe(1);
+    } finally {
+      unregisterFastWasmKernels();
+      tf.unregisterKernel('BatchMatMul', 'wasm');
+      tf.registerKernel(original);
       registerFastWasmKernels();
     }
   });
