@@ -8,6 +8,7 @@ import {
   RECIPE_NAMES,
   type TrainConfig,
   type TrainConfigOverrides,
+  WorkerGradientEngine,
   findResumeCheckpoint,
   planSteps,
   resolveTrainConfig,
@@ -46,6 +47,7 @@ export interface TrainFlags {
   backend?: string;
   keep?: number;
   saveEvery?: number;
+  workers?: number;
   augment?: string;
   labelSmoothing?: number;
   progress?: boolean;
@@ -150,6 +152,13 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  // --workers N > 1: data-parallel gradients on N threads (the main thread and N-1 workers, each
+  // with its own wasm backend and model replica); same effective batch, same update.
+  const engine =
+    (flags.workers ?? 1) > 1
+      ? await WorkerGradientEngine.create(model, { workers: flags.workers!, microBatchSize: config.microBatchSize ?? undefined })
+      : undefined;
+  if (engine) log(`gradients on ${flags.workers} threads (WorkerGradientEngine)`);
   let bar: ProgressBar | undefined;
   let barEpoch = 0;
   let evalBar: ProgressBar | undefined;
@@ -164,6 +173,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       outDir: flags.out,
       preprocess: processorToPreprocessOptions(model.processor),
       resumeFrom,
+      ...(engine ? { engine } : {}),
       signal: controller.signal,
       log,
       onStep: (p) => {
@@ -209,6 +219,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
+    await engine?.dispose();
     model.dispose();
   }
 }
@@ -236,6 +247,7 @@ export function registerTrain(program: Command): void {
     .addOption(backendOption())
     .option('--keep <n>', 'keep only the newest N numbered checkpoints (last and best are always kept)', nonNegativeInt('--keep'))
     .option('--save-every <n>', 'also checkpoint every N steps', nonNegativeInt('--save-every'))
+    .option('--workers <n>', 'threads that compute gradients in parallel (data-parallel; 1 = this thread only)', positiveInt('--workers'), 1)
     .addOption(new Option('--augment <policy>', "augmentation policy (default: the recipe's)").choices(augmentPolicyNames()))
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)', nonNegativeNumber('--label-smoothing'))
     .option('--no-progress', 'no download/decoding progress bars')
