@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,8 +95,11 @@ describe('predictImages', () => {
     await expect(predictImages(model, [], 11)).rejects.toThrow('--top 11: expected an integer in 1..10 (the model has 10 classes)');
   });
 
-  it('looks for the shipped default model at <repo>/models/default', () => {
-    expect(defaultCheckpointDir()).toBe(path.join(repoRoot, 'models', 'default'));
+  it('finds the shipped default model: the copy the build puts in dist/, else <repo>/models/default', () => {
+    const dir = defaultCheckpointDir();
+    expect([path.join(repoRoot, 'apps', 'cli', 'dist', 'models', 'default'), path.join(repoRoot, 'models', 'default')]).toContain(dir);
+    const shipped = readFileSync(path.join(repoRoot, 'models', 'default', 'model.safetensors'));
+    expect(readFileSync(path.join(dir, 'model.safetensors')).equals(shipped)).toBe(true);
   });
 });
 
