@@ -96,7 +96,8 @@ describe('visualizeImages', () => {
     expect(parseLayers('all')).toBe('all');
     expect(parseLayers('0, 6,11,6')).toEqual([0, 6, 11]);
     expect(() => parseLayers('0,x')).toThrow("--layers expects 'all' or comma-separated layer indices ≥ 0 such as 0,6,11, got '0,x'");
-    expect(outputNames(['a/cat/1.jpg', 'a/dog/1.jpg', 'b/2.png'])).toEqual(['cat-1', 'dog-1', '2']);
+    expect(outputNames(['a/cat/1.jpg', 'a/dog/1.jpg', 'b/2.png'])).toEqual(['cat-1', 'dog-1', 'b-2']);
+    expect(outputNames(['x/cat/1.jpg', 'x/cat/2.jpg'])).toEqual(['1', '2']);
   });
 });
 

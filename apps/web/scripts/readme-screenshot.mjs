@@ -9,8 +9,8 @@ import { chromium } from 'playwright-core';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const data = process.env.VITLENS_CIFAR10_JPEG ?? path.join(repo, '..', 'shared', 'data', 'cifar10-jpeg');
-// cat/0000.jpg is held out of training (apps/cli/scripts/held-out-samples.mjs lists such images).
-const image = process.argv[2] ?? path.join(data, 'train', 'cat', '0000.jpg');
+// horse/0000.jpg is held out of training (apps/cli/scripts/held-out-samples.mjs lists such images).
+const image = process.argv[2] ?? path.join(data, 'train', 'horse', '0000.jpg');
 const out = process.argv[3] ?? path.join(repo, 'results', 'web-screenshot.png');
 
 const server = spawn(process.execPath, [path.join(repo, 'apps', 'cli', 'dist', 'bin.js'), 'serve', '--port', '0', '--data', path.join(data, 'train')], {

@@ -64,10 +64,13 @@ export function outputNames(files: readonly string[]): string[] {
   const base = files.map((f) => path.basename(f, path.extname(f)));
   const counts = new Map<string, number>();
   for (const b of base) counts.set(b, (counts.get(b) ?? 0) + 1);
+  // Images from several folders (e.g. one per class) are all named <folder>-<file>, so the output
+  // names stay uniform; a single folder keeps the bare file names.
+  const folders = new Set(files.map((f) => path.dirname(path.resolve(f))));
   const used = new Set<string>();
   return files.map((f, i) => {
     let name = base[i] as string;
-    if ((counts.get(name) ?? 0) > 1) name = `${path.basename(path.dirname(path.resolve(f)))}-${name}`;
+    if (folders.size > 1 || (counts.get(name) ?? 0) > 1) name = `${path.basename(path.dirname(path.resolve(f)))}-${name}`;
     let unique = name;
     for (let k = 2; used.has(unique); k++) unique = `${name}-${k}`;
     used.add(unique);
