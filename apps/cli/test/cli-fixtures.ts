@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createConfig, ViTForImageClassification } from '@vitlens/vit-model';
 import { saveCheckpoint } from '@vitlens/vit-model/node';
 import jpeg from 'jpeg-js';
@@ -43,4 +46,21 @@ export async function writeJpegFile(file: string, width: number, height: number)
   const encoded = jpeg.encode({ data: Buffer.from(pixels(width, height, 4)), width, height }, 90);
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, encoded.data);
+}
+
+const execFileAsync = promisify(execFile);
+const builtBin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+/** Run the built CLI on wasm; resolves to {code, stdout, stderr} instead of throwing on a non-zero exit. */
+export async function runBuiltCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [builtBin, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, VITLENS_BACKEND: 'wasm' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }

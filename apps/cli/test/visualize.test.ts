@@ -1,34 +1,21 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { readPng } from '@vitlens/attention-viz/node';
 import { initBackend, tf } from '@vitlens/core';
 import type { ViTForImageClassification } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputNames, parseLayers, visualizeImages } from '../src/commands/visualize';
-import { writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
+import { runBuiltCli, writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
 
-const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 let tmp: string;
 let checkpoint: string;
 let images: string;
 let model: ViTForImageClassification;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, VITLENS_BACKEND: 'wasm' } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = runBuiltCli;
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
