@@ -41,7 +41,10 @@ describe('vitlens train', () => {
   // 18 training images in batches of 6: 3 steps per epoch, so --max-steps 2 stops mid-epoch.
   it('with --max-steps writes a checkpoint in HF layout, last and best, and metrics.jsonl', async () => {
     const out = path.join(root, 'run');
-    const r = await run(['train', ...common(), '--max-steps', '2', '--out', out]);
+    const cache = path.join(root, 'cache');
+    const r = await run(['train', ...common(), '--max-steps', '2', '--out', out, '--cache-dir', cache]);
+    // the decoded image folder is cached where --cache-dir says
+    expect((await fs.readdir(cache, { recursive: true })).length).toBeGreaterThan(0);
     expect(r.stderr).toMatch(/18 training, 6 validation images \(2 per class held out, seed 7\)/);
     expect(r.code).toBe(0);
     expect((await fs.readdir(out)).sort()).toEqual(['best', 'last', 'metrics.jsonl', 'step-0000002']);

@@ -14,6 +14,8 @@ import { backendOption, nonNegativeInt, positiveInt } from './options';
 export interface EvaluateFlags {
   checkpoint: string;
   data: string;
+  /** Download and decoded-image cache (default VITLENS_CACHE_DIR or ~/.cache/vitlens). */
+  cacheDir?: string;
   split?: string;
   valPerClass?: number;
   seed?: number;
@@ -58,7 +60,7 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluationRepor
   try {
     const names = classNames(model.config);
     const { split, heldOut } = await resolveSplit(flags);
-    const dataset = await loadDataset(flags.data, { split, classNames: names, log, progress: flags.progress !== false });
+    const dataset = await loadDataset(flags.data, { split, classNames: names, cacheDir: flags.cacheDir, log, progress: flags.progress !== false });
     if (dataset.classNames.join('\n') !== names.join('\n')) {
       throw new Error(`--data ${flags.data}: classes ${dataset.classNames.join(', ')} do not match the checkpoint's ${names.join(', ')}`);
     }
@@ -106,6 +108,7 @@ export function registerEvaluate(program: Command): void {
     .option('--out <dir>', 'report folder', 'results')
     .option('--batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 64)
     .option('--limit <n>', 'evaluate only the first N images of the split', positiveInt('--limit'))
+    .option('--cache-dir <dir>', 'download and decoded-image cache (default: $VITLENS_CACHE_DIR or ~/.cache/vitlens)')
     .addOption(backendOption())
     .addOption(new Option('--no-progress', 'no download/decoding progress bars'))
     .action(async (flags: EvaluateFlags) => {

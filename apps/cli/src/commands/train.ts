@@ -29,6 +29,8 @@ import { backendOption, nonNegativeInt, positiveInt, positiveNumber, nonNegative
 
 export interface TrainFlags {
   data: string;
+  /** Download and decoded-image cache (default VITLENS_CACHE_DIR or ~/.cache/vitlens). */
+  cacheDir?: string;
   model?: string;
   config?: string;
   pretrained?: string;
@@ -130,7 +132,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   if (!augmentPolicyNames().includes(config.augment)) {
     throw new Error(`--augment: '${config.augment}' is not a policy; valid policies are ${augmentPolicyNames().join(', ')}`);
   }
-  const dataset = await loadDataset(flags.data, { split: 'train', log, progress: flags.progress !== false });
+  const dataset = await loadDataset(flags.data, { split: 'train', cacheDir: flags.cacheDir, log, progress: flags.progress !== false });
   const split = stratifiedSplit(dataset.labels, dataset.classNames.length, { valPerClass: config.valPerClass, seed: config.seed });
   log(`data: ${dataset.source}: ${split.train.length} training, ${split.val.length} validation images (${config.valPerClass} per class held out, seed ${config.seed})`);
   const model = resumeFrom ? await loadCheckpoint(resumeFrom) : await buildModel(config, flags, dataset, log);
@@ -244,6 +246,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'checkpoint folder', 'models/checkpoints')
     .option('--resume', 'continue from the last checkpoint in --out')
     .option('--seed <n>', 'seed of the split, shuffling, augmentation, dropout and initialisation', nonNegativeInt('--seed'))
+    .option('--cache-dir <dir>', 'download and decoded-image cache (default: $VITLENS_CACHE_DIR or ~/.cache/vitlens)')
     .addOption(backendOption())
     .option('--keep <n>', 'keep only the newest N numbered checkpoints (last and best are always kept)', nonNegativeInt('--keep'))
     .option('--save-every <n>', 'also checkpoint every N steps', nonNegativeInt('--save-every'))
