@@ -15,31 +15,6 @@ export function tokens(c: ShapeConfig): number {
   return (c.image_size / c.patch_size) ** 2 + 1;
 }
 
-/**
- * Multiply-add FLOPs (2 per MAC) of one image's forward pass, matmuls only: patch projection,
- * Q/K/V/output projections, QKᵀ and AV, the two MLP matmuls, the classifier. LayerNorm, GELU,
- * softmax and adds are a few percent and not counted, as is usual for ViT FLOP figures.
- */
-export function forwardMatmulFlops(c: ShapeConfig): number {
-  const t = tokens(c);
-  const d = c.hidden_size;
-  const patches = t - 1;
-  const patchEmbed = 2 * patches * c.num_channels * c.patch_size ** 2 * d;
-  const perLayer =
-    2 * t * d * 3 * d + // Q, K, V
-    2 * t * t * d + // QKᵀ over all heads
-    2 * t * t * d + // attention × V
-    2 * t * d * d + // output projection
-    2 * 2 * t * d * c.intermediate_size; // MLP up and down
-  const head = 2 * d * c.numLabels;
-  return patchEmbed + c.num_hidden_layers * perLayer + head;
-}
-
-/** Training ≈ forward + backward (dX and dW, each as large as the forward): 3× forward. */
-export function trainMatmulFlops(c: ShapeConfig): number {
-  return 3 * forwardMatmulFlops(c);
-}
-
 /** One plain 2-D matmul [m, k] × [k, n] and how often it occurs per batch. */
 export interface MatmulShape {
   m: number;

@@ -18,8 +18,6 @@ let checkpoint: string;
 let images: string;
 let model: ViTForImageClassification;
 
-const cli = runBuiltCli;
-
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'vitlens-predict-'));
@@ -92,7 +90,7 @@ describe('predictImages', () => {
 
 describe('vitlens predict (built binary)', () => {
   it('prints JSON with label, index and probability per prediction and the raw logits; probabilities sum to 1', async () => {
-    const { code, stdout, stderr } = await cli([
+    const { code, stdout, stderr } = await runBuiltCli([
       'predict', '--checkpoint', checkpoint, '--image', path.join(images, 'wide.png'), path.join(images, 'nested'), '--top', '10', '--json',
     ]);
     expect(stderr).toBe('');
@@ -110,19 +108,19 @@ describe('vitlens predict (built binary)', () => {
   });
 
   it('prints a readable top-k list by default', async () => {
-    const { code, stdout } = await cli(['predict', '--checkpoint', checkpoint, '--image', path.join(images, 'wide.png'), '--top', '2']);
+    const { code, stdout } = await runBuiltCli(['predict', '--checkpoint', checkpoint, '--image', path.join(images, 'wide.png'), '--top', '2']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/wide\.png\n {2}1\. \w+ +\d+\.\d%\n {2}2\. \w+ +\d+\.\d%\n$/);
   });
 
   it('explains bad flags and inputs', async () => {
-    expect((await cli(['predict', '--checkpoint', checkpoint, '--image', images, '--top', '0'])).stderr).toMatch(
+    expect((await runBuiltCli(['predict', '--checkpoint', checkpoint, '--image', images, '--top', '0'])).stderr).toMatch(
       /--top expects a positive integer, got '0'/,
     );
-    expect((await cli(['predict', '--checkpoint', './no-such-checkpoint', '--image', images])).stderr).toMatch(
+    expect((await runBuiltCli(['predict', '--checkpoint', './no-such-checkpoint', '--image', images])).stderr).toMatch(
       /--checkpoint \.\/no-such-checkpoint: no such folder/,
     );
-    expect((await cli(['predict', '--checkpoint', checkpoint, '--image', path.join(images, 'notes.txt')])).stderr).toMatch(
+    expect((await runBuiltCli(['predict', '--checkpoint', checkpoint, '--image', path.join(images, 'notes.txt')])).stderr).toMatch(
       /notes\.txt: not a JPEG or PNG image/,
     );
   });

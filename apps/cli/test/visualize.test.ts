@@ -9,13 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputNames, parseLayers, visualizeImages } from '../src/commands/visualize';
 import { runBuiltCli, writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
 
-
 let tmp: string;
 let checkpoint: string;
 let images: string;
 let model: ViTForImageClassification;
-
-const cli = runBuiltCli;
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
@@ -91,7 +88,7 @@ describe('visualizeImages', () => {
 describe('vitlens visualize (built binary)', () => {
   it('writes decodable PNGs and a labelled figure for every image in a folder', async () => {
     const out = path.join(tmp, 'cli-out');
-    const { code, stdout, stderr } = await cli([
+    const { code, stdout, stderr } = await runBuiltCli([
       'visualize', '--checkpoint', checkpoint, '--image', images, '--layers', '1', '--colormap', 'turbo', '--head-fusion', 'max',
       '--discard-ratio', '0.5', '--alpha', '0.6', '--out', out,
     ]);
@@ -107,11 +104,11 @@ describe('vitlens visualize (built binary)', () => {
 
   it('explains bad flags with the valid choices', async () => {
     const base = ['visualize', '--checkpoint', checkpoint, '--image', images, '--out', path.join(tmp, 'never')];
-    expect((await cli([...base, '--method', 'flow'])).stderr).toMatch(/Allowed choices are all, cls, rollout, gradient/);
-    expect((await cli([...base, '--colormap', 'rainbow'])).stderr).toMatch(/Allowed choices are viridis, inferno, magma, plasma, turbo, jet, gray/);
-    expect((await cli([...base, '--head-fusion', 'median'])).stderr).toMatch(/Allowed choices are mean, max, min/);
-    expect((await cli([...base, '--alpha', '1.5'])).stderr).toMatch(/--alpha expects a number in \[0, 1\], got '1.5'/);
-    const unknownClass = await cli([...base, '--class', 'unicorn']);
+    expect((await runBuiltCli([...base, '--method', 'flow'])).stderr).toMatch(/Allowed choices are all, cls, rollout, gradient/);
+    expect((await runBuiltCli([...base, '--colormap', 'rainbow'])).stderr).toMatch(/Allowed choices are viridis, inferno, magma, plasma, turbo, jet, gray/);
+    expect((await runBuiltCli([...base, '--head-fusion', 'median'])).stderr).toMatch(/Allowed choices are mean, max, min/);
+    expect((await runBuiltCli([...base, '--alpha', '1.5'])).stderr).toMatch(/--alpha expects a number in \[0, 1\], got '1.5'/);
+    const unknownClass = await runBuiltCli([...base, '--class', 'unicorn']);
     expect(unknownClass.code).not.toBe(0);
     expect(unknownClass.stderr).toMatch(/its classes are: airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck/);
   });

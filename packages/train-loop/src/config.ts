@@ -60,6 +60,31 @@ export type TrainConfigOverrides = Partial<Omit<TrainConfig, 'optimizer' | 'sche
 
 const ADAMW = { kind: 'adamw' as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0, nesterov: false };
 
+// From scratch on 32×32 (vit-mini / vit-tiny): DeiT-style AdamW, warmup + cosine, crop + flip,
+// label smoothing 0.1. Small ViTs need strong regularisation and a high lr on CIFAR.
+const CIFAR_SCRATCH: TrainConfig = {
+  recipe: 'cifar-scratch',
+  model: 'vit-mini-patch4-32',
+  pretrained: null,
+  imageSize: 32,
+  epochs: 30,
+  batchSize: 128,
+  microBatchSize: null,
+  optimizer: { ...ADAMW, lr: 1e-3, weightDecay: 0.05 },
+  schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 1e-5 },
+  clipNorm: 1,
+  labelSmoothing: 0.1,
+  augment: 'basic',
+  mixup: 0,
+  cutmix: 0,
+  valPerClass: 500,
+  seed: 42,
+  maxSteps: null,
+  saveEvery: 0,
+  keep: 3,
+  evalBatchSize: 256,
+};
+
 /**
  * Named presets. `seed-finetune` is the reference project: Hugging Face Trainer defaults (AdamW,
  * linear decay, no warmup, no weight decay, max_grad_norm 1) with lr 2e-5, batch 16, 224×224.
@@ -110,52 +135,15 @@ export const RECIPES: Readonly<Record<string, TrainConfig>> = Object.freeze({
     keep: 0,
     evalBatchSize: 16,
   },
-  // From scratch on 32×32 (vit-mini / vit-tiny): DeiT-style AdamW, warmup + cosine, crop + flip,
-  // label smoothing 0.1. Small ViTs need strong regularisation and a high lr on CIFAR.
-  'cifar-scratch': {
-    recipe: 'cifar-scratch',
-    model: 'vit-mini-patch4-32',
-    pretrained: null,
-    imageSize: 32,
-    epochs: 30,
-    batchSize: 128,
-    microBatchSize: null,
-    optimizer: { ...ADAMW, lr: 1e-3, weightDecay: 0.05 },
-    schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 1e-5 },
-    clipNorm: 1,
-    labelSmoothing: 0.1,
-    augment: 'basic',
-    mixup: 0,
-    cutmix: 0,
-    valPerClass: 500,
-    seed: 42,
-    maxSteps: null,
-    saveEvery: 0,
-    keep: 3,
-    evalBatchSize: 256,
-  },
-  // cifar-scratch with RandAugment and mixup for longer runs.
+  'cifar-scratch': CIFAR_SCRATCH,
+  // cifar-scratch with RandAugment and mixup, on the larger preset, for longer runs.
   'cifar-scratch-strong': {
+    ...CIFAR_SCRATCH,
     recipe: 'cifar-scratch-strong',
     model: 'vit-tiny-patch4-32',
-    pretrained: null,
-    imageSize: 32,
     epochs: 100,
-    batchSize: 128,
-    microBatchSize: null,
-    optimizer: { ...ADAMW, lr: 1e-3, weightDecay: 0.05 },
-    schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 1e-5 },
-    clipNorm: 1,
-    labelSmoothing: 0.1,
     augment: 'randaugment',
     mixup: 0.8,
-    cutmix: 0,
-    valPerClass: 500,
-    seed: 42,
-    maxSteps: null,
-    saveEvery: 0,
-    keep: 3,
-    evalBatchSize: 256,
   },
 });
 
