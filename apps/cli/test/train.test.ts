@@ -65,7 +65,9 @@ describe('vitlens train', () => {
 
   it('Ctrl-C saves a checkpoint of the current step and exits with 130; --resume continues from it', async () => {
     const out = path.join(root, 'sigint');
-    const child: ChildProcess = spawn(process.execPath, [bin, 'train', ...common(), '--epochs', '200', '--out', out], {
+    // Batches of 2: 9 steps per epoch, so the interrupt after step 4 lands mid-epoch, not in the
+    // epoch-end save (which would make the last checkpoint an epoch one).
+    const child: ChildProcess = spawn(process.execPath, [bin, 'train', ...common(), '--batch-size', '2', '--epochs', '200', '--out', out], {
       env: { ...process.env, VITLENS_CACHE_DIR: path.join(root, 'cache') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
