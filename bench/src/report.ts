@@ -9,7 +9,7 @@ export interface Row {
   /** Replicas computing in parallel (1 = the main thread only). */
   workers: number;
   result: JobResult | { error: string };
-  /** The per-core plain-matMul roofline this row is held to, GFLOP/s. */
+  /** The per-core plain-matMul roofline this row is held to, GFLOP/s, measured with `workers` cores busy. */
   rooflineGflops?: number;
   torch?: { threads: number; imagesPerSecond: number }[];
 }
@@ -63,13 +63,15 @@ export function toMarkdown(r: Report): string {
     );
   }
 
-  lines.push('', '## Roofline: the backend\'s own plain 2-D matMul at the model\'s shapes (one core)', '');
-  lines.push('| preset | pass | batch | FLOP-weighted GFLOP/s | shapes (GFLOP/s) |');
-  lines.push('| --- | --- | --- | --- | --- |');
+  lines.push('', '## Roofline: the backend\'s own plain 2-D matMul at the model\'s shapes, per core', '');
+  lines.push('With 2 cores busy, two processes run the same shapes at once and the figure is their mean (for the 2-worker rows).', '');
+  lines.push('| preset | pass | batch | cores busy | FLOP-weighted GFLOP/s per core | shapes (GFLOP/s, first process) |');
+  lines.push('| --- | --- | --- | --- | --- | --- |');
   for (const j of r.roofline) {
     if (j.job.kind !== 'roofline') continue;
     const shapes = (j.detail?.shapes as { shape: string; what: string; gflops: number }[]) ?? [];
-    lines.push(`| ${j.job.preset} | ${j.job.training ? 'training (fwd + dX + dW)' : 'forward'} | ${j.job.batch} | ${f(j.value)} | ${shapes.map((s) => `${s.what} ${s.shape}: ${f(s.gflops)}`).join('; ')} |`);
+    const cores = (j.detail?.cores as number | undefined) ?? 1;
+    lines.push(`| ${j.job.preset} | ${j.job.training ? 'training (fwd + dX + dW)' : 'forward'} | ${j.job.batch} | ${cores} | ${f(j.value)} | ${shapes.map((s) => `${s.what} ${s.shape}: ${f(s.gflops)}`).join('; ')} |`);
   }
 
   lines.push('', '## Data pipeline', '');

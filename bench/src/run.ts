@@ -1,7 +1,7 @@
 // `pnpm bench [--quick] [--only <preset>[,<preset>]] [--compare torch] [--workers 1,2] [--out <dir>]`
 // Runs every measurement in its own child process (so peak RSS and the wasm heap, which never
 // shrinks, belong to one configuration) and writes results/benchmarks.{json,md}.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,39 @@ function runChild(job: Job): JobResult | { error: string } {
   return { error };
 }
 
+/**
+ * The same roofline job in `n` processes at once: the per-core rate when n cores are busy (shared
+ * caches, memory bandwidth and clock), which is what an n-worker training run is held to.
+ * Returns the first process's result with `value` the mean over the processes.
+ */
+async function runConcurrentRoofline(job: Extract<Job, { kind: 'roofline' }>, n: number): Promise<JobResult | { error: string }> {
+  if (n === 1) return runChild(job);
+  process.stdout.write(`… roofline ${job.preset} on ${n} cores at once ${JSON.stringify(job)}\n`);
+  const one = () =>
+    new Promise<JobResult | { error: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(here, 'job.js'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => {
+        out += String(d);
+      });
+      child.stderr.on('data', (d) => {
+        err += String(d);
+      });
+      child.on('close', (code) => {
+        const line = out.split('\n').find((l) => l.startsWith('@@result '));
+        resolve(line ? (JSON.parse(line.slice(9)) as JobResult) : { error: `exit ${code}: ${err.slice(-2000)}` });
+      });
+    });
+  const results = await Promise.all(Array.from({ length: n }, one));
+  const failed = results.find((r): r is { error: string } => 'error' in r);
+  if (failed) return failed;
+  const ok = results as JobResult[];
+  const mean = ok.reduce((s, r) => s + r.value, 0) / n;
+  process.stdout.write(`  → ${mean.toFixed(2)} GFLOP/s per core (${ok.map((r) => r.value).join(', ')})\n`);
+  return { ...ok[0]!, value: Math.round(mean * 100) / 100, runs: ok.map((r) => r.value), detail: { ...ok[0]!.detail, cores: n } };
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const presets = o.only.length > 0 ? o.only : [...PRESETS];
@@ -127,9 +160,13 @@ async function main(): Promise<void> {
     const configFor = async () => ((await import('@vitlens/vit-model')).createConfig(preset));
 
     const rfInfer = runChild({ kind: 'roofline', preset, batch: inferBatch, training: false, reps });
-    const rfTrain = runChild({ kind: 'roofline', preset, batch: micro, training: true, reps });
-    for (const r of [rfInfer, rfTrain]) if (!('error' in r)) report.roofline.push(r);
-    const rf = (r: JobResult | { error: string }) => ('error' in r ? undefined : r.value);
+    // The training roofline per core with as many cores busy as each worker count uses.
+    const rfTrain = new Map<number, JobResult | { error: string }>();
+    for (const workers of o.workers) {
+      rfTrain.set(workers, await runConcurrentRoofline({ kind: 'roofline', preset, batch: micro, training: true, reps }, workers));
+    }
+    for (const r of [rfInfer, ...rfTrain.values()]) if (!('error' in r)) report.roofline.push(r);
+    const rf = (r: JobResult | { error: string } | undefined) => (r === undefined || 'error' in r ? undefined : r.value);
 
     const torchRows = (row: Row, mode: 'train' | 'infer', batch: number) => {
       if (!o.compareTorch) return;
@@ -153,7 +190,7 @@ async function main(): Promise<void> {
       const trainJob: Job = base
         ? { kind: 'train', preset, batch: trainBatch, microBatch: micro, workers, warmup: 0, reps: 1, warmupBatch: workers }
         : { kind: 'train', preset, batch: trainBatch, microBatch: micro, workers, warmup, reps };
-      const row: Row = { preset, what: 'training', batch: trainBatch, microBatch: micro, workers, result: runChild(trainJob), rooflineGflops: rf(rfTrain) };
+      const row: Row = { preset, what: 'training', batch: trainBatch, microBatch: micro, workers, result: runChild(trainJob), rooflineGflops: rf(rfTrain.get(workers)) };
       report.rows.push(row);
     }
     const firstTrain = report.rows.find((r) => r.preset === preset && r.what === 'training');

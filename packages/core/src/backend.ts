@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerFastWasmKernels, unregisterFastWasmKernels } from './kernels';
+import { registerFastWasmKernels, registerFusedWasmKernels, unregisterFastWasmKernels, unregisterFusedWasmKernels } from './kernels';
 
 /** The backends vitlens knows, by their tfjs registry names. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -150,8 +150,13 @@ function applyFastKernels(name: BackendName, options: InitBackendOptions): void 
   if (name !== 'wasm') return;
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   const enabled = options.fastKernels ?? proc?.env?.VITLENS_FAST_KERNELS?.trim() !== '0';
-  if (enabled) registerFastWasmKernels();
-  else unregisterFastWasmKernels();
+  if (enabled) {
+    registerFastWasmKernels();
+    registerFusedWasmKernels();
+  } else {
+    unregisterFastWasmKernels();
+    unregisterFusedWasmKernels();
+  }
 }
 
 /**

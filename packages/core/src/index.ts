@@ -12,7 +12,17 @@ export {
   type BackendName,
   type InitBackendOptions,
 } from './backend';
-export { fastWasmKernelsActive, registerFastWasmKernels, unregisterFastWasmKernels } from './kernels';
+export {
+  FUSED_KERNELS,
+  type FusedKernelName,
+  erf32,
+  fastWasmKernelsActive,
+  fusedKernel,
+  registerFastWasmKernels,
+  registerFusedWasmKernels,
+  unregisterFastWasmKernels,
+  unregisterFusedWasmKernels,
+} from './kernels';
 export { Rng, type RngState } from './rng';
 export { MemoryGuard, TensorLeakError, expectFlatMemory, type LeakRecord } from './memory';
 export * from './safetensors';

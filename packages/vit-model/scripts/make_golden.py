@@ -11,6 +11,8 @@ test/fixtures/:
       pixel_values [2,16,16,3] NHWC; logits [2,10]; attentions.{i} [2,4,17,17]; hidden_states.{i} [2,17,24]
       interp.pixel_values [1,20,20,3]; interp.logits; interp.attentions.{i} [1,4,26,26]  (interpolate_pos_encoding)
       headless.hidden_states.{i} [2,17,24]; headless.last_hidden_state [2,17,24]
+      grad.labels [2] (int64 as float64); grad.loss []; grad.<parameter> for every parameter: the gradient
+          of the mean cross-entropy of `logits` against grad.labels (eval mode: no dropout)
 
 Run with Debian's torch:  /usr/bin/python3 scripts/make_golden.py   (from packages/vit-model)
 Needs only torch; safetensors files are written by hand (the format is a JSON header + raw bytes).
@@ -305,6 +307,18 @@ def main():
         golden[f'attentions.{i}'] = a
     for i, h in enumerate(hidden):
         golden[f'hidden_states.{i}'] = h
+
+    # Training numerics: d(mean cross-entropy)/d(every parameter), same input, fixed labels.
+    labels = torch.tensor([3, 7])
+    model.zero_grad()
+    logits, _, _ = model(pixels.double().permute(0, 3, 1, 2))
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    golden['grad.labels'] = labels.double()
+    golden['grad.loss'] = loss.detach()
+    for name, param in model.named_parameters():
+        golden[f'grad.{name}'] = param.grad.detach().clone()
+    model.zero_grad()
 
     interp = torch.randn(1, 20, 20, 3, generator=gen).to(torch.float32)
     golden['interp.pixel_values'] = interp

@@ -1,4 +1,4 @@
-import { type Rng, tf } from '@vitlens/core';
+import { FUSED_KERNELS, type Rng, fusedKernel, tf } from '@vitlens/core';
 
 /*
  * Building blocks whose forward AND backward passes use only kernels that are fast (or present)
@@ -11,7 +11,7 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 /**
  * y = x·Wᵀ + b for x [N, in], W [out, in] (PyTorch / HF layout), b [out].
  * The transposes are explicit so every matMul is a plain 2-D one (XNNPACK's fast path on wasm):
- * dX = dY·W, dW = dYᵀ·X, db = Σ_N dY.
+ * dX = dY·W, dW = dYᵀ·X, db = Σ_N dY (= 1ᵀ·dY).
  */
 const linearWithBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: GradSave) => {
   save([x, w]);
@@ -21,7 +21,9 @@ const linearWithBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Ten
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
       tf.tidy(() => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy, ws), tf.matMul(tf.transpose(dy), xs), tf.sum(dy, 0)];
+        // db = 1ᵀ·dY as a [1, N]×[N, out] matMul: on wasm a column Sum transposes dY first (~3× slower).
+        const db = tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]), dy), [dy.shape[1]]); // [out]
+        return [tf.matMul(dy, ws), tf.matMul(tf.transpose(dy), xs), db];
       }),
   };
 }) as unknown as CustomGradFn) as unknown as (
@@ -77,14 +79,51 @@ export function patchEmbed(pixels: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Te
 
 /** LayerNorm over the last axis (biased variance, as torch). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  if (fusedKernel(FUSED_KERNELS.layerNorm)) return fusedLayerNorm(eps)(x, gamma, beta);
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
 }
 
+/** One custom-gradient LayerNorm per epsilon (customGrad functions take tensors only). */
+const fusedLayerNorms = new Map<number, (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor>();
+
+/**
+ * LayerNorm as one fused kernel forward (which also returns each row's mean and 1/std) and one
+ * backward (dx, dγ, dβ): on wasm this replaces ~10 kernels and their autodiff (@vitlens/core kernels).
+ */
+function fusedLayerNorm(eps: number): (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor {
+  let fn = fusedLayerNorms.get(eps);
+  if (fn === undefined) {
+    fn = tf.customGrad(((x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: GradSave) => {
+      const [y, mean, rstd] = tf.engine().runKernel(FUSED_KERNELS.layerNorm, { x, gamma, beta }, { epsilon: eps }) as tf.Tensor[];
+      save([x, gamma, mean!, rstd!]); // mean, rstd: [...lead]
+      return {
+        value: y!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, g, m, s] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor, tf.Tensor];
+          return tf.engine().runKernel(FUSED_KERNELS.layerNormGrad, { dy, x: xs, mean: m, rstd: s, gamma: g }) as tf.Tensor[]; // [dx, dγ, dβ]
+        },
+      };
+    }) as unknown as CustomGradFn) as unknown as (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor;
+    fusedLayerNorms.set(eps, fn);
+  }
+  return fn;
+}
+
 /** Exact GELU: x·½·(1 + erf(x/√2)) (HF `hidden_act: "gelu"`). */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (fusedKernel(FUSED_KERNELS.gelu)) return fusedGelu(x);
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
 }
+
+/** GELU as one fused kernel each way: dx = dy·(Φ(x) + x·φ(x)). */
+const fusedGelu = tf.customGrad(((x: tf.Tensor, save: GradSave) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel(FUSED_KERNELS.gelu, { x }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(FUSED_KERNELS.geluGrad, { dy, x: saved[0]! }) as tf.Tensor,
+  };
+}) as unknown as CustomGradFn) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /**
  * Inverted dropout with a mask drawn from `rng` (so it is reproducible and the same on every

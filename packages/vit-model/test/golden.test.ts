@@ -31,6 +31,29 @@ describe.each(['cpu', 'wasm'] as const)('golden numerics on the %s backend', (ba
     model.dispose();
   });
 
+  it('gives PyTorch\'s loss and gradient for every parameter (mean cross-entropy, float64 reference)', () => {
+    const model = modelFromFiles(fixtureFiles('tiny-vit'));
+    const x = goldenTensor(g, 'pixel_values') as tf.Tensor4D;
+    const labels = Array.from(g.get('grad.labels')!.data, Math.round);
+    const target = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(target, model.forward(x).logits) as tf.Scalar);
+    expect(Math.abs(value.dataSync()[0]! - g.get('grad.loss')!.data[0]!)).toBeLessThan(1e-5);
+    const names = [...model.params.keys()];
+    expect(names.length).toBe([...g.keys()].filter((k) => k.startsWith('grad.') && k !== 'grad.loss' && k !== 'grad.labels').length);
+    for (const name of names) {
+      const want = g.get(`grad.${name}`);
+      const scale = Math.max(...Array.from(want!.data, Math.abs));
+      // float32 against float64, relative to the gradient's largest entry; the key biases' gradients
+      // are exactly 0 (softmax ignores a per-row constant), so float32 rounding needs a small floor
+      expect(maxAbsDiff(grads[model.params.get(name)!.name]!, want), `${name} (largest |gradient| ${scale})`).toBeLessThan(1e-6 + 1e-4 * scale);
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, target]);
+    model.dispose();
+  });
+
   it('runs at another image size through interpolated position embeddings, matching HF interpolate_pos_encoding', () => {
     const model = modelFromFiles(fixtureFiles('tiny-vit'), { imageSize: 20 });
     expect(model.config.image_size).toBe(20);

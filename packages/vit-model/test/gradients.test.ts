@@ -181,3 +181,46 @@ describe('attentionGradients across backends', () => {
     });
   });
 });
+
+describe('parameter gradients across backends', () => {
+  it('are the same on wasm (fused LayerNorm and GELU kernels, shared Identity) as on cpu (composite ops)', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await initBackend({ prefer: backend });
+      const model = ViTForImageClassification.create(tinyConfig(), { seed: 31 });
+      const x = tf.randomNormal([3, 8, 8, 3], 0, 1, 'float32', 32) as tf.Tensor4D;
+      const target = tf.oneHot(tf.tensor1d([0, 2, 1], 'int32'), 3);
+      const before = tf.memory().numTensors;
+      const kernels = new Set<string>();
+      const profile = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(target, model.forward(x).logits) as tf.Scalar);
+        const out = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync().slice()]));
+        tf.dispose([value, ...Object.values(grads)]);
+        return out as unknown as tf.Tensor; // plain data: nothing for profile to keep
+      });
+      for (const k of profile.kernels) kernels.add(k.name);
+      expect(tf.memory().numTensors).toBe(before);
+      const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(target, model.forward(x).logits) as tf.Scalar);
+      const names = [...model.params.keys()];
+      const values = new Map(names.map((n) => [n, grads[model.params.get(n)!.name]!.dataSync().slice()]));
+      tf.dispose([x, target, ...Object.values(grads)]);
+      model.dispose();
+      return { values, kernels };
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    expect(wasm.kernels.has('VitlensGelu') && wasm.kernels.has('VitlensGeluGrad') && wasm.kernels.has('VitlensLayerNormGrad')).toBe(true);
+    expect(cpu.kernels.has('VitlensGelu') || cpu.kernels.has('VitlensLayerNorm')).toBe(false);
+    expect(cpu.kernels.has('Erf')).toBe(true);
+    expect([...wasm.values.keys()]).toEqual([...cpu.values.keys()]);
+    for (const [name, want] of cpu.values) {
+      const got = wasm.values.get(name)!;
+      let max = 0;
+      let scale = 0;
+      for (let i = 0; i < want.length; i++) {
+        max = Math.max(max, Math.abs(got[i]! - want[i]!));
+        scale = Math.max(scale, Math.abs(want[i]!));
+      }
+      expect(max, `${name} (largest |gradient| ${scale})`).toBeLessThan(1e-5 + 1e-4 * scale);
+    }
+  });
+});

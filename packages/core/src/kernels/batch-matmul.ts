@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BMM_WASM_PLAIN, BMM_WASM_SHARED } from './bmm-wasm';
 
 /** What the fast kernel needs from tfjs-backend-wasm's `BackendWasm` (4.22); read, never changed. */
-interface WasmBackendLike {
+export interface WasmBackendLike {
   wasm: {
     HEAPU8: Uint8Array;
     _malloc(bytes: number): number;
@@ -14,9 +14,14 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
-interface BmmExports {
+/** The SIMD module's exports (scripts/bmm.wat); pointers are byte offsets in the memory it imports. */
+export interface BmmExports {
   packB(b: number, sBk: number, sBj: number, K: number, N: number, dst: number): void;
   gemm(a: number, sAi: number, sAk: number, panel: number, M: number, N: number, K: number, c: number, ldc: number, tmp: number): void;
+  /** y = GELU(x) for the first n − n % 4 elements. */
+  gelu(x: number, y: number, n: number): void;
+  /** dx = dy·GELU′(x) for the first n − n % 4 elements. */
+  geluGrad(dy: number, x: number, dx: number, n: number): void;
 }
 
 const KERNEL = 'BatchMatMul';
@@ -44,7 +49,7 @@ function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | undefined
 }
 
 /** The SIMD module instantiated on the backend's own memory, or null when that is impossible. */
-function kernelFor(backend: WasmBackendLike): BmmExports | null {
+export function kernelFor(backend: WasmBackendLike): BmmExports | null {
   const memory = backendMemory(backend);
   if (memory === undefined) return null;
   const cached = instances.get(memory);
