@@ -128,6 +128,8 @@ async function main(): Promise<void> {
   const q = o.quick;
   const warmup = 1;
   const reps = 3;
+  // The 32×32 presets' runs take seconds: 5 of them make the median robust to this VM's swings.
+  const modelReps = (preset: string) => (q || preset === 'vit-base-patch16-224' ? reps : 5);
 
   const torch = o.compareTorch ? torchAvailable() : { ok: false, why: 'not requested (pnpm bench --compare torch)' };
   if (o.compareTorch && !torch.ok) throw new Error(`--compare torch: PyTorch cannot be imported (${torch.why}); see bench/README.md`);
@@ -179,7 +181,7 @@ async function main(): Promise<void> {
       });
     };
 
-    const infer: Row = { preset, what: 'inference', batch: inferBatch, workers: 1, result: runChild({ kind: 'infer', preset, batch: inferBatch, warmup, reps }), rooflineGflops: rf(rfInfer) };
+    const infer: Row = { preset, what: 'inference', batch: inferBatch, workers: 1, result: runChild({ kind: 'infer', preset, batch: inferBatch, warmup, reps: modelReps(preset) }), rooflineGflops: rf(rfInfer) };
     report.rows.push(infer);
     await torchRows(infer, 'infer', inferBatch);
     if (base) {
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
       // ViT-B/16 training is minutes per step: one timed step after a one-image warm-up.
       const trainJob: Job = base
         ? { kind: 'train', preset, batch: trainBatch, microBatch: micro, workers, warmup: 0, reps: 1, warmupBatch: workers }
-        : { kind: 'train', preset, batch: trainBatch, microBatch: micro, workers, warmup, reps };
+        : { kind: 'train', preset, batch: trainBatch, microBatch: micro, workers, warmup, reps: modelReps(preset) };
       const row: Row = { preset, what: 'training', batch: trainBatch, microBatch: micro, workers, result: runChild(trainJob), rooflineGflops: rf(rfTrain.get(workers)) };
       report.rows.push(row);
     }

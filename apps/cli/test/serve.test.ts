@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, tf } from '@vitlens/core';
 import { createConfig, modelFromFiles, ViTForImageClassification } from '@vitlens/vit-model';
 import { saveCheckpoint } from '@vitlens/vit-model/node';
+import { stratifiedSplit } from '@vitlens/cifar10-data';
+import { loadDataset, naturalCompare } from '@vitlens/cifar10-data/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server';
 
@@ -251,7 +253,7 @@ describe('vitlens serve: dataset samples', () => {
   it('describes the dataset: split, classes and image count', async () => {
     const r = await raw(server, '/api/dataset');
     expect(r.status).toBe(200);
-    expect(json(r)).toEqual({ available: true, split: 'train', classes: ['airplane', 'cat'], count: 4 });
+    expect(json(r)).toEqual({ available: true, split: 'train', heldOut: null, classes: ['airplane', 'cat'], count: 4 });
   });
 
   it('returns a random image with its true label', async () => {
@@ -269,6 +271,61 @@ describe('vitlens serve: dataset samples', () => {
       seen.add(sample);
     }
     expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it('offers only the validation images training held out, when the checkpoint records its split', async () => {
+    // a checkpoint over airplane/cat whose trainer_state.json says: 2 per class held out, seed 5
+    const trained = path.join(tmp, 'trained');
+    const config = createConfig('vit-mini-patch4-32', {
+      hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, image_size: 8, patch_size: 4,
+      id2label: { 0: 'airplane', 1: 'cat' }, label2id: { airplane: 0, cat: 1 },
+    });
+    const small = ViTForImageClassification.create(config, { seed: 1 });
+    await saveCheckpoint(small, trained);
+    small.dispose();
+    const state = JSON.parse(await fs.readFile(path.join(repoRoot, 'models', 'default', 'trainer_state.json'), 'utf8'));
+    state.config = { ...state.config, valPerClass: 2, seed: 5 };
+    await fs.writeFile(path.join(trained, 'trainer_state.json'), JSON.stringify(state));
+    // 7 images per class in the train/ layout, named so that natural and plain order differ
+    const data = path.join(tmp, 'held-out-data');
+    const names = ['img2.jpg', 'img10.jpg', 'img1.jpg', 'img3.jpg', 'img20.jpg', 'img4.jpg', 'img5.jpg'];
+    for (const cls of ['airplane', 'cat']) {
+      await fs.mkdir(path.join(data, 'train', cls), { recursive: true });
+      for (const [i, name] of names.entries()) {
+        await fs.copyFile(path.join(cifarJpeg, 'train', cls, `000${i}.jpg`), path.join(data, 'train', cls, name));
+      }
+    }
+    // what vitlens train / evaluate --split val hold out: the loader's order, then stratifiedSplit
+    const loaded = await loadDataset(data, { split: 'train', classNames: ['airplane', 'cat'] });
+    const { val } = stratifiedSplit(loaded.labels, 2, { valPerClass: 2, seed: 5 });
+    const natural = [...names].sort(naturalCompare);
+    const expected = new Set(Array.from(val, (i) => `${['airplane', 'cat'][loaded.labels[i]!]}/${natural[i % names.length]}`));
+    expect(expected.size).toBe(4);
+
+    const held = await startServer({ webRoot, checkpointDir: trained, dataDir: data, port: 0 });
+    try {
+      expect(json(await raw(held, '/api/dataset'))).toEqual({
+        available: true, split: 'train', heldOut: { valPerClass: 2, seed: 5 }, classes: ['airplane', 'cat'], count: 4,
+      });
+      const seen = new Set<string>();
+      for (let i = 0; i < 40; i++) seen.add(decodeURIComponent(String((await raw(held, '/api/sample')).headers['x-vitlens-sample'])));
+      expect(seen).toEqual(expected);
+    } finally {
+      await held.close();
+    }
+    // a data folder with a class the checkpoint does not know: every image, and the reason
+    const mixed = path.join(tmp, 'mixed-data');
+    for (const cls of ['airplane', 'frog']) {
+      await fs.mkdir(path.join(mixed, 'train', cls), { recursive: true });
+      for (const name of ['0000.jpg', '0001.jpg', '0002.jpg']) await fs.copyFile(path.join(cifarJpeg, 'train', cls, name), path.join(mixed, 'train', cls, name));
+    }
+    const other = await startServer({ webRoot, checkpointDir: trained, dataDir: mixed, port: 0 });
+    try {
+      expect(json(await raw(other, '/api/dataset'))).toMatchObject({ heldOut: null, count: 6 });
+      expect(other.dataset?.warning).toMatch(/class folder\(s\) frog are not labels of the checkpoint \(airplane, cat\)/);
+    } finally {
+      await other.close();
+    }
   });
 
   it('reads the <root>/<class>/ layout too, and names the folder when it holds no images', async () => {

@@ -40,7 +40,10 @@ export async function runServe(opts: ServeCommandOptions, out: (line: string) =>
       : `vitlens: warning: ${running.checkpoint.error}`,
   );
   if (running.dataset) {
-    out(`vitlens: random samples from ${running.dataset.root} (${running.dataset.files.length} images, ${running.dataset.classes.length} classes)`);
+    const { root, files, classes, heldOut } = running.dataset;
+    const which = heldOut ? `, the validation images training held out: ${heldOut.valPerClass} per class, seed ${heldOut.seed}` : '';
+    out(`vitlens: random samples from ${root} (${files.length} images, ${classes.length} classes${which})`);
+    if (running.dataset.warning) out(`vitlens: warning: ${running.dataset.warning}`);
   }
   if (!LOOPBACK.has(opts.host)) out(`vitlens: warning: listening on ${opts.host}, reachable from other machines`);
   // the URL comes last: scripts wait for this line

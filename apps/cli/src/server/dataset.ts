@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { stratifiedSplit } from '@vitlens/cifar10-data';
+import { naturalCompare } from '@vitlens/cifar10-data/node';
 import { IMAGE_EXTENSIONS } from './content-types';
 
 /** An image folder (`<root>/<class>/*.jpg`) listed once, for random samples. */
@@ -13,6 +15,10 @@ export interface SampleFolder {
   classes: string[];
   /** Every image as [class index, file name inside its class folder]. */
   files: Array<[number, string]>;
+  /** Set when only the validation images that training held out of this split are offered. */
+  heldOut?: { valPerClass: number; seed: number };
+  /** Why the held-out images could not be picked (every image of the split is offered then). */
+  warning?: string;
 }
 
 export interface Sample {
@@ -36,14 +42,14 @@ async function listClasses(root: string): Promise<{ classes: string[]; files: Ar
   const classDirs = entries
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
-    .sort();
+    .sort(naturalCompare);
   const classes: string[] = [];
   const files: Array<[number, string]> = [];
   for (const name of classDirs) {
     const images = (await fs.readdir(path.join(root, name), { withFileTypes: true }))
       .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
       .map((e) => e.name)
-      .sort();
+      .sort(naturalCompare); // the order @vitlens/cifar10-data loads them in, so held-out picks agree
     if (images.length === 0) continue;
     const index = classes.length;
     classes.push(name);
@@ -73,6 +79,29 @@ export async function listSampleFolder(data: string): Promise<SampleFolder> {
     `--data ${data}: no images found in ${path.join(data, 'test')}/<class>/, ${path.join(data, 'train')}/<class>/ ` +
       `or ${data}/<class>/ (extensions: ${[...IMAGE_EXTENSIONS].join(', ')})`,
   );
+}
+
+/**
+ * Keep only the images `vitlens train` held out for validation from this split (`valPerClass` per
+ * class, `seed`), chosen exactly as `stratifiedSplit` chose them from the same folder: the pick
+ * depends only on each image's rank within its class, in the loader's (natural) file order.
+ * `classNames` are the checkpoint's labels; every class folder must be one of them.
+ */
+export function heldOutSamples(folder: SampleFolder, opts: { classNames: string[]; valPerClass: number; seed: number }): SampleFolder {
+  const labelOf = new Map(opts.classNames.map((name, i) => [name, i]));
+  const unknown = folder.classes.filter((c) => !labelOf.has(c));
+  if (unknown.length > 0) {
+    throw new Error(`${folder.root}: class folder(s) ${unknown.join(', ')} are not labels of the checkpoint (${opts.classNames.join(', ')})`);
+  }
+  // files grouped by checkpoint label, each group in folder order: [label][rank] → index in folder.files
+  const byLabel: number[][] = opts.classNames.map(() => []);
+  folder.files.forEach(([classIndex], i) => {
+    byLabel[labelOf.get(folder.classes[classIndex]!)!]!.push(i);
+  });
+  const labels = Uint8Array.from(byLabel.flatMap((members, label) => members.map(() => label)));
+  const flat = byLabel.flat(); // position in `labels` → index in folder.files
+  const { val } = stratifiedSplit(labels, opts.classNames.length, { valPerClass: opts.valPerClass, seed: opts.seed });
+  return { ...folder, files: Array.from(val, (position) => folder.files[flat[position]!]!), heldOut: { valPerClass: opts.valPerClass, seed: opts.seed } };
 }
 
 /** One image picked uniformly at random. */

@@ -5,8 +5,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type CheckpointStatus, checkpointStatus, isCheckpointFile } from './checkpoint';
 import { contentTypeFor } from './content-types';
-import { listSampleFolder, randomSample, type SampleFolder } from './dataset';
+import { heldOutSamples, listSampleFolder, randomSample, type SampleFolder } from './dataset';
 import { decodePathSegments, PathRefusedError, resolveInside } from './safe-path';
+import { TRAINER_STATE_FILE, readTrainerState } from '@vitlens/train-loop';
+import { classNames, parseConfig } from '@vitlens/vit-model';
 
 export interface ServeOptions {
   /** The built page (apps/web/dist): index.html and assets/. */
@@ -119,7 +121,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const relative = checkpointDir === undefined ? '' : path.relative(process.cwd(), checkpointDir);
   const checkpointName =
     checkpointDir === undefined ? '(none)' : relative.startsWith('..') || path.isAbsolute(relative) ? checkpointDir : relative || '.';
-  const dataset = options.dataDir === undefined ? undefined : await listSampleFolder(options.dataDir);
+  const dataset = options.dataDir === undefined ? undefined : await samplesFor(options.dataDir, checkpointDir);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? '';
@@ -170,7 +172,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         sendJson(res, 200, { available: false, error: 'no dataset: start the server with --data <image folder>' }, head);
         return;
       }
-      sendJson(res, 200, { available: true, split: dataset.split, classes: dataset.classes, count: dataset.files.length }, head);
+      sendJson(res, 200, { available: true, split: dataset.split, heldOut: dataset.heldOut ?? null, classes: dataset.classes, count: dataset.files.length }, head);
       return;
     }
     if (route === 'sample' && rest.length === 0) {
@@ -230,4 +232,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The images the "random test image" button draws from: the `test` split when the folder has one;
+ * otherwise, when the checkpoint records the split it was trained with (trainer_state.json:
+ * valPerClass, seed), only the validation images it held out, so the page never shows a training image.
+ */
+async function samplesFor(dataDir: string, checkpointDir: string | undefined): Promise<SampleFolder> {
+  const folder = await listSampleFolder(dataDir);
+  if (folder.split === 'test' || checkpointDir === undefined) return folder;
+  const state = await readTrainerState(path.join(checkpointDir, TRAINER_STATE_FILE)).catch(() => undefined);
+  const { valPerClass, seed } = state?.config ?? {};
+  if (valPerClass === undefined || valPerClass === 0 || seed === undefined) return folder;
+  const configPath = path.join(checkpointDir, 'config.json');
+  const config = parseConfig(JSON.parse(await fs.readFile(configPath, 'utf8')) as unknown, configPath);
+  try {
+    return heldOutSamples(folder, { classNames: classNames(config), valPerClass, seed });
+  } catch (error) {
+    return { ...folder, warning: `cannot pick the held-out validation images, offering all of them: ${(error as Error).message}` };
+  }
 }

@@ -66,7 +66,7 @@ const B8 = -1.45660718464996e-5;
 
 /** erf(x) to float32 precision. */
 export function erf32(x: number): number {
-  const c = x > 4 ? 4 : x < -4 ? -4 : x;
+  const c = Math.min(4, Math.max(-4, x));
   const c2 = c * c;
   let p = c2 * A13 + A11;
   p = c2 * p + A9;
