@@ -1,4 +1,4 @@
-;; Micro-kernels for the tfjs wasm backend (WebAssembly SIMD, f32x4): batched matmul, GELU forward and backward.
+;; Micro-kernels for the tfjs wasm backend (WebAssembly SIMD, f32x4): batched matmul, GELU and LayerNorm forward and backward.
 ;; The module imports the backend's own memory, so tensors are read and written in place.
 ;; All pointers and strides are in BYTES. C = A·B for one batch entry, A: [M, K] (any strides),
 ;; B packed by packB into column panels of 8: panel jb holds B[k, 8jb .. 8jb+7] for k = 0..K-1,
@@ -292,4 +292,161 @@
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
       (br $next))))
+
+  ;; Horizontal sum of the four lanes.
+  (func $hsum (param $v v128) (result f32)
+    (f32.add (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+             (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; layerNorm(x, g, b, y, mean, rstd, rows, width, eps): per row of `width` floats,
+  ;; mean = Σx/width, rstd = 1/√(Σ(x − mean)²/width + eps), y = (x − mean)·rstd·g + b (byte pointers).
+  (func (export "layerNorm") (param $x i32) (param $g i32) (param $b i32) (param $y i32)
+        (param $mean i32) (param $rstd i32) (param $rows i32) (param $width i32) (param $eps f32)
+    (local $r i32) (local $j i32) (local $w4 i32) (local $rowBytes i32)
+    (local $acc v128) (local $sum f32) (local $m f32) (local $s f32) (local $d f32) (local $mv v128) (local $sv v128)
+    (local.set $w4 (i32.and (local.get $width) (i32.const -4)))
+    (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
+    (block $doneR (loop $nextR
+      (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+      ;; pass 1: the mean
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      (local.set $j (i32.const 0))
+      (block $d1 (loop $l1
+        (br_if $d1 (i32.ge_u (local.get $j) (local.get $w4)))
+        (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l1)))
+      (local.set $sum (call $hsum (local.get $acc)))
+      (block $d1t (loop $l1t
+        (br_if $d1t (i32.ge_u (local.get $j) (local.get $width)))
+        (local.set $sum (f32.add (local.get $sum) (f32.load (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $l1t)))
+      (local.set $m (f32.div (local.get $sum) (f32.convert_i32_u (local.get $width))))
+      (local.set $mv (f32x4.splat (local.get $m)))
+      ;; pass 2: the variance about the mean
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      (local.set $j (i32.const 0))
+      (block $d2 (loop $l2
+        (br_if $d2 (i32.ge_u (local.get $j) (local.get $w4)))
+        (local.set $sv (f32x4.sub (v128.load (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2)))) (local.get $mv)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $sv) (local.get $sv))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l2)))
+      (local.set $sum (call $hsum (local.get $acc)))
+      (block $d2t (loop $l2t
+        (br_if $d2t (i32.ge_u (local.get $j) (local.get $width)))
+        (local.set $d (f32.sub (f32.load (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2)))) (local.get $m)))
+        (local.set $sum (f32.add (local.get $sum) (f32.mul (local.get $d) (local.get $d))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $l2t)))
+      (local.set $s (f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div (local.get $sum) (f32.convert_i32_u (local.get $width))) (local.get $eps)))))
+      (local.set $sv (f32x4.splat (local.get $s)))
+      ;; pass 3: y = (x − mean)·rstd·g + b
+      (local.set $j (i32.const 0))
+      (block $d3 (loop $l3
+        (br_if $d3 (i32.ge_u (local.get $j) (local.get $w4)))
+        (v128.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2)))
+          (f32x4.add
+            (f32x4.mul (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2)))) (local.get $mv)) (local.get $sv))
+                       (v128.load (i32.add (local.get $g) (i32.shl (local.get $j) (i32.const 2)))))
+            (v128.load (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l3)))
+      (block $d3t (loop $l3t
+        (br_if $d3t (i32.ge_u (local.get $j) (local.get $width)))
+        (f32.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.add
+            (f32.mul (f32.mul (f32.sub (f32.load (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2)))) (local.get $m)) (local.get $s))
+                     (f32.load (i32.add (local.get $g) (i32.shl (local.get $j) (i32.const 2)))))
+            (f32.load (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $l3t)))
+      (f32.store (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2))) (local.get $m))
+      (f32.store (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2))) (local.get $s))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $nextR))))
+
+  ;; layerNormGrad(dy, x, mean, rstd, g, dx, dg, db, rows, width): with x̂ = (x − mean)·rstd and
+  ;; h = dy·g over a row, dx = rstd·(h − mean(h) − x̂·mean(h·x̂)); dg += dy·x̂ and db += dy over rows
+  ;; (dg and db are zeroed here first). Byte pointers.
+  (func (export "layerNormGrad") (param $dy i32) (param $x i32) (param $mean i32) (param $rstd i32) (param $g i32)
+        (param $dx i32) (param $dg i32) (param $db i32) (param $rows i32) (param $width i32)
+    (local $r i32) (local $j i32) (local $w4 i32) (local $rowBytes i32) (local $o i32)
+    (local $accH v128) (local $accHX v128) (local $mv v128) (local $sv v128) (local $d v128) (local $xh v128) (local $h v128)
+    (local $sumH f32) (local $sumHX f32) (local $m f32) (local $s f32) (local $ds f32) (local $xs f32) (local $hs f32)
+    (local $meanHv v128) (local $meanHXv v128) (local $meanH f32) (local $meanHX f32)
+    (local.set $w4 (i32.and (local.get $width) (i32.const -4)))
+    (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
+    (memory.fill (local.get $dg) (i32.const 0) (local.get $rowBytes))
+    (memory.fill (local.get $db) (i32.const 0) (local.get $rowBytes))
+    (block $doneR (loop $nextR
+      (br_if $doneR (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $m (f32.load (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $s (f32.load (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $mv (f32x4.splat (local.get $m)))
+      (local.set $sv (f32x4.splat (local.get $s)))
+      ;; pass 1: Σh, Σh·x̂ over the row; dg, db across rows
+      (local.set $accH (v128.const f32x4 0 0 0 0))
+      (local.set $accHX (v128.const f32x4 0 0 0 0))
+      (local.set $j (i32.const 0))
+      (block $d1 (loop $l1
+        (br_if $d1 (i32.ge_u (local.get $j) (local.get $w4)))
+        (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $d (v128.load (i32.add (local.get $dy) (local.get $o))))
+        (local.set $xh (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $o))) (local.get $mv)) (local.get $sv)))
+        (local.set $h (f32x4.mul (local.get $d) (v128.load (i32.add (local.get $g) (local.get $o)))))
+        (local.set $accH (f32x4.add (local.get $accH) (local.get $h)))
+        (local.set $accHX (f32x4.add (local.get $accHX) (f32x4.mul (local.get $h) (local.get $xh))))
+        (v128.store (i32.add (local.get $dg) (local.get $o))
+          (f32x4.add (v128.load (i32.add (local.get $dg) (local.get $o))) (f32x4.mul (local.get $d) (local.get $xh))))
+        (v128.store (i32.add (local.get $db) (local.get $o))
+          (f32x4.add (v128.load (i32.add (local.get $db) (local.get $o))) (local.get $d)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l1)))
+      (local.set $sumH (call $hsum (local.get $accH)))
+      (local.set $sumHX (call $hsum (local.get $accHX)))
+      (block $d1t (loop $l1t
+        (br_if $d1t (i32.ge_u (local.get $j) (local.get $width)))
+        (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $ds (f32.load (i32.add (local.get $dy) (local.get $o))))
+        (local.set $xs (f32.mul (f32.sub (f32.load (i32.add (local.get $x) (local.get $o))) (local.get $m)) (local.get $s)))
+        (local.set $hs (f32.mul (local.get $ds) (f32.load (i32.add (local.get $g) (local.get $o)))))
+        (local.set $sumH (f32.add (local.get $sumH) (local.get $hs)))
+        (local.set $sumHX (f32.add (local.get $sumHX) (f32.mul (local.get $hs) (local.get $xs))))
+        (f32.store (i32.add (local.get $dg) (local.get $o)) (f32.add (f32.load (i32.add (local.get $dg) (local.get $o))) (f32.mul (local.get $ds) (local.get $xs))))
+        (f32.store (i32.add (local.get $db) (local.get $o)) (f32.add (f32.load (i32.add (local.get $db) (local.get $o))) (local.get $ds)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $l1t)))
+      (local.set $meanH (f32.div (local.get $sumH) (f32.convert_i32_u (local.get $width))))
+      (local.set $meanHX (f32.div (local.get $sumHX) (f32.convert_i32_u (local.get $width))))
+      (local.set $meanHv (f32x4.splat (local.get $meanH)))
+      (local.set $meanHXv (f32x4.splat (local.get $meanHX)))
+      ;; pass 2: dx = rstd·(h − mean(h) − x̂·mean(h·x̂))
+      (local.set $j (i32.const 0))
+      (block $d2 (loop $l2
+        (br_if $d2 (i32.ge_u (local.get $j) (local.get $w4)))
+        (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $xh (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $o))) (local.get $mv)) (local.get $sv)))
+        (local.set $h (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $o))) (v128.load (i32.add (local.get $g) (local.get $o)))))
+        (v128.store (i32.add (local.get $dx) (local.get $o))
+          (f32x4.mul (local.get $sv) (f32x4.sub (f32x4.sub (local.get $h) (local.get $meanHv)) (f32x4.mul (local.get $xh) (local.get $meanHXv)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l2)))
+      (block $d2t (loop $l2t
+        (br_if $d2t (i32.ge_u (local.get $j) (local.get $width)))
+        (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+        (local.set $xs (f32.mul (f32.sub (f32.load (i32.add (local.get $x) (local.get $o))) (local.get $m)) (local.get $s)))
+        (local.set $hs (f32.mul (f32.load (i32.add (local.get $dy) (local.get $o))) (f32.load (i32.add (local.get $g) (local.get $o)))))
+        (f32.store (i32.add (local.get $dx) (local.get $o))
+          (f32.mul (local.get $s) (f32.sub (f32.sub (local.get $hs) (local.get $meanH)) (f32.mul (local.get $xs) (local.get $meanHX)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $l2t)))
+      (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $dx (i32.add (local.get $dx) (local.get $rowBytes)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $nextR))))
 )

@@ -22,6 +22,10 @@ export interface BmmExports {
   gelu(x: number, y: number, n: number): void;
   /** dx = dy·GELU′(x) for the first n − n % 4 elements. */
   geluGrad(dy: number, x: number, dx: number, n: number): void;
+  /** LayerNorm of `rows` rows of `width` floats: y, and each row's mean and 1/std. */
+  layerNorm(x: number, g: number, b: number, y: number, mean: number, rstd: number, rows: number, width: number, eps: number): void;
+  /** LayerNorm backward: dx per row; dg and db summed over the rows (zeroed first). */
+  layerNormGrad(dy: number, x: number, mean: number, rstd: number, g: number, dx: number, dg: number, db: number, rows: number, width: number): void;
 }
 
 const KERNEL = 'BatchMatMul';

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type WasmBackendLike, kernelFor } from './batch-matmul';
 
 /*
- * Fused ViT kernels for the wasm backend, written in JS on the backend's own heap.
+ * Fused ViT kernels for the wasm backend, on the backend's own heap: WebAssembly SIMD from the
+ * module in scripts/bmm.wat where it can import the backend's memory, the same math in JS elsewhere.
  *
  * Why: tfjs-backend-wasm computes Erf and Exp with scalar libm calls (~13 and ~6 ns per element on
  * the project's machine), and a composite LayerNorm or GELU is 5–10 kernels whose autodiff saves a
@@ -78,7 +79,8 @@ export function erf32(x: number): number {
   q = c2 * q + B4;
   q = c2 * q + B2;
   q = c2 * q + B0;
-  return (c * p) / q;
+  // rounded to float32 like the SIMD version, so erf(±4 and beyond) is exactly ±1 and GELU's far tail is 0
+  return Math.fround((c * p) / q);
 }
 
 const INV_SQRT2 = Math.SQRT1_2;
@@ -91,7 +93,7 @@ function gelu(args: KernelArgs): tf.TensorInfo {
   const xs = view(backend, x, FUSED_KERNELS.gelu, 'x');
   const ys = view(backend, out, FUSED_KERNELS.gelu, 'y');
   // SIMD for whole groups of 4 (scripts/bmm.wat), JS for the rest or without the module.
-  const simd = kernelFor(backend);
+  const simd = useSimd ? kernelFor(backend) : null;
   simd?.gelu(xs.byteOffset, ys.byteOffset, xs.length);
   for (let i = simd ? xs.length - (xs.length % 4) : 0; i < xs.length; i++) {
     const v = xs[i]!;
@@ -108,7 +110,7 @@ function geluGrad(args: KernelArgs): tf.TensorInfo {
   const dys = view(backend, dy, FUSED_KERNELS.geluGrad, 'dy');
   const dxs = view(backend, out, FUSED_KERNELS.geluGrad, 'dx');
   if (dys.length !== xs.length) throw new Error(`${FUSED_KERNELS.geluGrad}: dy [${dy.shape}] and x [${x.shape}] differ in size`);
-  const simd = kernelFor(backend);
+  const simd = useSimd ? kernelFor(backend) : null;
   simd?.geluGrad(dys.byteOffset, xs.byteOffset, dxs.byteOffset, xs.length);
   for (let i = simd ? xs.length - (xs.length % 4) : 0; i < xs.length; i++) {
     const v = xs[i]!;
@@ -143,6 +145,12 @@ function layerNorm(args: KernelArgs): tf.TensorInfo[] {
   const ys = view(backend, out, name, 'y');
   const means = view(backend, meanOut, name, 'mean');
   const rstds = view(backend, rstdOut, name, 'rstd');
+  const simd = useSimd ? kernelFor(backend) : null;
+  if (simd) {
+    simd.layerNorm(xs.byteOffset, g.byteOffset, b.byteOffset, ys.byteOffset, means.byteOffset, rstds.byteOffset, rows, width, epsilon);
+    return [out, meanOut, rstdOut];
+  }
+  // Without the SIMD module: the same computation in JS, with float64 row statistics.
   for (let r = 0; r < rows; r++) {
     const o = r * width;
     let sum = 0;
@@ -182,7 +190,14 @@ function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
   if (dys.length !== xs.length || means.length !== rows || rstds.length !== rows || g.length !== width) {
     throw new Error(`${name}: shapes do not match x [${x.shape}] (dy [${dy.shape}], mean [${mean.shape}], rstd [${rstd.shape}], gamma [${gamma.shape}])`);
   }
-  // Accumulate dγ, dβ in float64 across rows (thousands of rows: float32 sums would drift).
+  const simd = useSimd ? kernelFor(backend) : null;
+  if (simd) {
+    const dgs = view(backend, dgOut, name, 'dgamma');
+    const dbs = view(backend, dbOut, name, 'dbeta');
+    simd.layerNormGrad(dys.byteOffset, xs.byteOffset, means.byteOffset, rstds.byteOffset, g.byteOffset, dxs.byteOffset, dgs.byteOffset, dbs.byteOffset, rows, width);
+    return [dxOut, dgOut, dbOut];
+  }
+  // Without the SIMD module: JS, accumulating dγ, dβ in float64 across rows.
   const dg = new Float64Array(width);
   const db = new Float64Array(width);
   for (let r = 0; r < rows; r++) {
@@ -226,6 +241,8 @@ function sharedIdentity(args: KernelArgs): tf.TensorInfo {
 }
 
 const BACKEND = 'wasm';
+/** false: the JS loops even where the SIMD module is available (tests of that path). */
+let useSimd = true;
 let stockIdentity: tf.KernelConfig | undefined;
 let registered = false;
 
@@ -236,8 +253,13 @@ const FUSED: Array<[FusedKernelName, tf.KernelFunc]> = [
   [FUSED_KERNELS.layerNormGrad, layerNormGrad as unknown as tf.KernelFunc],
 ];
 
-/** Register the fused kernels and the zero-copy Identity on the wasm backend. Idempotent. */
-export function registerFusedWasmKernels(): boolean {
+/**
+ * Register the fused kernels and the zero-copy Identity on the wasm backend. Idempotent.
+ * `{ simd: false }` computes them with the JS loops (the path for a backend whose memory the SIMD
+ * module cannot import); the default uses WebAssembly SIMD where it can.
+ */
+export function registerFusedWasmKernels(options: { simd?: boolean } = {}): boolean {
+  useSimd = options.simd ?? true;
   if (registered) return true;
   const identity = tf.getKernel('Identity', BACKEND);
   if (identity === undefined) return false;
