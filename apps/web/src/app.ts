@@ -76,10 +76,21 @@ export class App {
     try {
       const response = await fetch('api/dataset', { cache: 'no-cache' });
       if (!response.ok || !(response.headers.get('content-type') ?? '').includes('application/json')) return;
-      const info = (await response.json()) as { available: boolean; count: number; classes: string[]; split: string };
+      const info = (await response.json()) as {
+        available: boolean;
+        count: number;
+        classes: string[];
+        split: string;
+        heldOut?: { valPerClass: number; seed: number } | null;
+      };
       if (!info.available) return;
       const button = byId<HTMLButtonElement>('sample-button', HTMLButtonElement);
-      button.title = `${info.count} images, ${info.classes.length} classes${info.split ? ` (${info.split} split)` : ''}`;
+      const which = info.heldOut
+        ? ` (held out of the ${info.split} split by training: ${info.heldOut.valPerClass} per class, seed ${info.heldOut.seed})`
+        : info.split
+          ? ` (${info.split} split)`
+          : '';
+      button.title = `${info.count} images, ${info.classes.length} classes${which}`;
       button.hidden = false;
     } catch {
       // no dataset on this server: the button stays hidden
