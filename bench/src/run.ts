@@ -73,16 +73,17 @@ function runChild(job: Job): JobResult | { error: string } {
     // The wasm heap is capped at 4 GiB per replica; the JS heap needs room for the batch arrays.
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=8192`.trim() },
   });
-  const out = r.stdout ?? '';
-  const line = out.split('\n').find((l) => l.startsWith('@@result ') || l.startsWith('@@error '));
-  if (line?.startsWith('@@result ')) {
-    const res = JSON.parse(line.slice(9)) as JobResult;
-    process.stdout.write(`  → ${res.value} ${res.unit} (spread ${(res.spread * 100).toFixed(0)}%)\n`);
-    return res;
-  }
-  const error = line ? (JSON.parse(line.slice(8)) as string) : `exit ${r.status ?? r.signal}: ${(r.stderr ?? '').slice(-2000)}`;
-  process.stdout.write(`  ✗ ${error.split('\n')[0]}\n`);
-  return { error };
+  const result = jobOutcome(r.stdout ?? '', `exit ${r.status ?? r.signal}: ${(r.stderr ?? '').slice(-2000)}`);
+  if ('error' in result) process.stdout.write(`  ✗ ${result.error.split('\n')[0]}\n`);
+  else process.stdout.write(`  → ${result.value} ${result.unit} (spread ${(result.spread * 100).toFixed(0)}%)\n`);
+  return result;
+}
+
+/** The `@@result` or `@@error` line a job printed, or `failure` when it printed neither. */
+function jobOutcome(stdout: string, failure: string): JobResult | { error: string } {
+  const line = stdout.split('\n').find((l) => l.startsWith('@@result ') || l.startsWith('@@error '));
+  if (line?.startsWith('@@result ')) return JSON.parse(line.slice(9)) as JobResult;
+  return { error: line ? (JSON.parse(line.slice(8)) as string) : failure };
 }
 
 /**
@@ -104,10 +105,7 @@ async function runConcurrentRoofline(job: Extract<Job, { kind: 'roofline' }>, n:
       child.stderr.on('data', (d) => {
         err += String(d);
       });
-      child.on('close', (code) => {
-        const line = out.split('\n').find((l) => l.startsWith('@@result '));
-        resolve(line ? (JSON.parse(line.slice(9)) as JobResult) : { error: `exit ${code}: ${err.slice(-2000)}` });
-      });
+      child.on('close', (code) => resolve(jobOutcome(out, `exit ${code}: ${err.slice(-2000)}`)));
     });
   const results = await Promise.all(Array.from({ length: n }, one));
   const failed = results.find((r): r is { error: string } => 'error' in r);

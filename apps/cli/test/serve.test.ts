@@ -322,7 +322,7 @@ describe('vitlens serve: dataset samples', () => {
     const other = await startServer({ webRoot, checkpointDir: trained, dataDir: mixed, port: 0 });
     try {
       expect(json(await raw(other, '/api/dataset'))).toMatchObject({ heldOut: null, count: 6 });
-      expect(other.dataset?.warning).toMatch(/class folder\(s\) frog are not labels of the checkpoint \(airplane, cat\)/);
+      expect(other.dataset?.warning).toMatch(/no folder for class\(es\) cat \(found: airplane, frog\)/);
     } finally {
       await other.close();
     }

@@ -60,29 +60,50 @@ export type TrainConfigOverrides = Partial<Omit<TrainConfig, 'optimizer' | 'sche
 
 const ADAMW = { kind: 'adamw' as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0, nesterov: false };
 
-// From scratch on 32×32 (vit-mini / vit-tiny): DeiT-style AdamW, warmup + cosine, crop + flip,
-// label smoothing 0.1. Small ViTs need strong regularisation and a high lr on CIFAR.
-const CIFAR_SCRATCH: TrainConfig = {
-  recipe: 'cifar-scratch',
-  model: 'vit-mini-patch4-32',
-  pretrained: null,
-  imageSize: 32,
-  epochs: 30,
-  batchSize: 128,
+/** What every recipe shares: gradient clipping at 1, no mixing, 500 per class held out, seed 42. */
+const RUN_DEFAULTS = {
   microBatchSize: null,
-  optimizer: { ...ADAMW, lr: 1e-3, weightDecay: 0.05 },
-  schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 1e-5 },
   clipNorm: 1,
-  labelSmoothing: 0.1,
-  augment: 'basic',
   mixup: 0,
   cutmix: 0,
   valPerClass: 500,
   seed: 42,
   maxSteps: null,
   saveEvery: 0,
+} as const;
+
+// From scratch on 32×32 (vit-mini / vit-tiny): DeiT-style AdamW, warmup + cosine, crop + flip,
+// label smoothing 0.1. Small ViTs need strong regularisation and a high lr on CIFAR.
+const CIFAR_SCRATCH: TrainConfig = {
+  ...RUN_DEFAULTS,
+  recipe: 'cifar-scratch',
+  model: 'vit-mini-patch4-32',
+  pretrained: null,
+  imageSize: 32,
+  epochs: 30,
+  batchSize: 128,
+  optimizer: { ...ADAMW, lr: 1e-3, weightDecay: 0.05 },
+  schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 1e-5 },
+  labelSmoothing: 0.1,
+  augment: 'basic',
   keep: 3,
   evalBatchSize: 256,
+};
+
+const SEED_FINETUNE: TrainConfig = {
+  ...RUN_DEFAULTS,
+  recipe: 'seed-finetune',
+  model: 'vit-base-patch16-224',
+  pretrained: 'google/vit-base-patch16-224',
+  imageSize: 224,
+  epochs: 3,
+  batchSize: 16,
+  optimizer: { ...ADAMW, lr: 2e-5, weightDecay: 0 },
+  schedule: { kind: 'linear', warmupRatio: 0, warmupSteps: null, minLr: 0 },
+  labelSmoothing: 0,
+  augment: 'none',
+  keep: 0,
+  evalBatchSize: 16,
 };
 
 /**
@@ -90,50 +111,15 @@ const CIFAR_SCRATCH: TrainConfig = {
  * linear decay, no warmup, no weight decay, max_grad_norm 1) with lr 2e-5, batch 16, 224×224.
  */
 export const RECIPES: Readonly<Record<string, TrainConfig>> = Object.freeze({
-  'seed-finetune': {
-    recipe: 'seed-finetune',
-    model: 'vit-base-patch16-224',
-    pretrained: 'google/vit-base-patch16-224',
-    imageSize: 224,
-    epochs: 3,
-    batchSize: 16,
-    microBatchSize: null,
-    optimizer: { ...ADAMW, lr: 2e-5, weightDecay: 0 },
-    schedule: { kind: 'linear', warmupRatio: 0, warmupSteps: null, minLr: 0 },
-    clipNorm: 1,
-    labelSmoothing: 0,
-    augment: 'none',
-    mixup: 0,
-    cutmix: 0,
-    valPerClass: 500,
-    seed: 42,
-    maxSteps: null,
-    saveEvery: 0,
-    keep: 0,
-    evalBatchSize: 16,
-  },
+  'seed-finetune': SEED_FINETUNE,
   // The ViT paper's fine-tuning recipe: SGD momentum 0.9, no weight decay, cosine, clip 1.
   'sgd-finetune': {
+    ...SEED_FINETUNE,
     recipe: 'sgd-finetune',
-    model: 'vit-base-patch16-224',
-    pretrained: 'google/vit-base-patch16-224',
-    imageSize: 224,
-    epochs: 3,
     batchSize: 64,
-    microBatchSize: null,
-    optimizer: { kind: 'sgd', lr: 0.01, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0.9, nesterov: false },
+    optimizer: { ...ADAMW, kind: 'sgd', lr: 0.01, weightDecay: 0, momentum: 0.9 },
     schedule: { kind: 'cosine', warmupRatio: 0.05, warmupSteps: null, minLr: 0 },
-    clipNorm: 1,
-    labelSmoothing: 0,
     augment: 'flip',
-    mixup: 0,
-    cutmix: 0,
-    valPerClass: 500,
-    seed: 42,
-    maxSteps: null,
-    saveEvery: 0,
-    keep: 0,
-    evalBatchSize: 16,
   },
   'cifar-scratch': CIFAR_SCRATCH,
   // cifar-scratch with RandAugment and mixup, on the larger preset, for longer runs.

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { stratifiedSplit } from '@vitlens/cifar10-data';
-import { naturalCompare } from '@vitlens/cifar10-data/node';
+import { listImageFolder, naturalCompare } from '@vitlens/cifar10-data/node';
 import { IMAGE_EXTENSIONS } from './content-types';
 
 /** An image folder (`<root>/<class>/*.jpg`) listed once, for random samples. */
@@ -49,7 +49,7 @@ async function listClasses(root: string): Promise<{ classes: string[]; files: Ar
     const images = (await fs.readdir(path.join(root, name), { withFileTypes: true }))
       .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
       .map((e) => e.name)
-      .sort(naturalCompare); // the order @vitlens/cifar10-data loads them in, so held-out picks agree
+      .sort(naturalCompare); // the order @vitlens/cifar10-data loads them in
     if (images.length === 0) continue;
     const index = classes.length;
     classes.push(name);
@@ -83,25 +83,21 @@ export async function listSampleFolder(data: string): Promise<SampleFolder> {
 
 /**
  * Keep only the images `vitlens train` held out for validation from this split (`valPerClass` per
- * class, `seed`), chosen exactly as `stratifiedSplit` chose them from the same folder: the pick
- * depends only on each image's rank within its class, in the loader's (natural) file order.
- * `classNames` are the checkpoint's labels; every class folder must be one of them.
+ * class, `seed`): the loader's own listing (`listImageFolder`, the checkpoint's `classNames` as
+ * labels) and the same `stratifiedSplit`. Throws the loader's error when the folder's classes are
+ * not the checkpoint's.
  */
-export function heldOutSamples(folder: SampleFolder, opts: { classNames: string[]; valPerClass: number; seed: number }): SampleFolder {
-  const labelOf = new Map(opts.classNames.map((name, i) => [name, i]));
-  const unknown = folder.classes.filter((c) => !labelOf.has(c));
-  if (unknown.length > 0) {
-    throw new Error(`${folder.root}: class folder(s) ${unknown.join(', ')} are not labels of the checkpoint (${opts.classNames.join(', ')})`);
-  }
-  // files grouped by checkpoint label, each group in folder order: [label][rank] → index in folder.files
-  const byLabel: number[][] = opts.classNames.map(() => []);
-  folder.files.forEach(([classIndex], i) => {
-    byLabel[labelOf.get(folder.classes[classIndex]!)!]!.push(i);
+export async function heldOutSamples(folder: SampleFolder, opts: { classNames: string[]; valPerClass: number; seed: number }): Promise<SampleFolder> {
+  // <parent>/<name> names the split folder itself, whatever its layout
+  const listing = await listImageFolder(path.dirname(folder.root), { split: path.basename(folder.root), classNames: opts.classNames });
+  const labels = Uint8Array.from(listing.files, (f) => f.label);
+  const { val } = stratifiedSplit(labels, listing.classNames.length, { valPerClass: opts.valPerClass, seed: opts.seed });
+  const classIndex = new Map(folder.classes.map((name, i) => [name, i]));
+  const files = Array.from(val, (i): [number, string] => {
+    const { file, label } = listing.files[i]!;
+    return [classIndex.get(listing.classNames[label]!)!, path.basename(file)];
   });
-  const labels = Uint8Array.from(byLabel.flatMap((members, label) => members.map(() => label)));
-  const flat = byLabel.flat(); // position in `labels` → index in folder.files
-  const { val } = stratifiedSplit(labels, opts.classNames.length, { valPerClass: opts.valPerClass, seed: opts.seed });
-  return { ...folder, files: Array.from(val, (position) => folder.files[flat[position]!]!), heldOut: { valPerClass: opts.valPerClass, seed: opts.seed } };
+  return { ...folder, files, heldOut: { valPerClass: opts.valPerClass, seed: opts.seed } };
 }
 
 /** One image picked uniformly at random. */

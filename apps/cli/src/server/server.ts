@@ -248,7 +248,7 @@ async function samplesFor(dataDir: string, checkpointDir: string | undefined): P
   const configPath = path.join(checkpointDir, 'config.json');
   const config = parseConfig(JSON.parse(await fs.readFile(configPath, 'utf8')) as unknown, configPath);
   try {
-    return heldOutSamples(folder, { classNames: classNames(config), valPerClass, seed });
+    return await heldOutSamples(folder, { classNames: classNames(config), valPerClass, seed });
   } catch (error) {
     return { ...folder, warning: `cannot pick the held-out validation images, offering all of them: ${(error as Error).message}` };
   }

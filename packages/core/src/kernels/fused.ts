@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type WasmBackendLike, kernelFor } from './batch-matmul';
+import { kernelFor, type WasmBackendLike } from './batch-matmul';
 
 /*
  * Fused ViT kernels for the wasm backend, on the backend's own heap: WebAssembly SIMD from the
@@ -41,12 +41,20 @@ interface WasmHeapBackend extends WasmBackendLike {
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
-/** A float32 view of a tensor's data on the wasm heap (valid until the next allocation). */
-function view(backend: WasmHeapBackend, info: tf.TensorInfo, kernel: string, input: string): Float32Array {
-  if (info.dtype !== 'float32') throw new Error(`${kernel}: input '${input}' must be float32, got ${info.dtype}`);
-  const offset = backend.dataIdMap.get(info.dataId)?.memoryOffset;
-  if (offset == null) throw new Error(`${kernel}: input '${input}' has no wasm heap offset`);
-  return new Float32Array(backend.wasm.HEAPU8.buffer, offset >>> 0, tf.util.sizeFromShape(info.shape));
+/**
+ * float32 views of tensors' data on the wasm heap, keyed like `tensors` (valid until the next heap
+ * allocation: make every output first). Errors name the kernel and the tensor.
+ */
+function views<K extends string>(backend: WasmHeapBackend, kernel: string, tensors: Record<K, tf.TensorInfo>): Record<K, Float32Array> {
+  const out = {} as Record<K, Float32Array>;
+  for (const key of Object.keys(tensors) as K[]) {
+    const info = tensors[key];
+    if (info.dtype !== 'float32') throw new Error(`${kernel}: input '${key}' must be float32, got ${info.dtype}`);
+    const offset = backend.dataIdMap.get(info.dataId)?.memoryOffset;
+    if (offset == null) throw new Error(`${kernel}: input '${key}' has no wasm heap offset`);
+    out[key] = new Float32Array(backend.wasm.HEAPU8.buffer, offset >>> 0, tf.util.sizeFromShape(info.shape));
+  }
+  return out;
 }
 
 // erf(x) for float32 as a rational function of x (odd numerator, even denominator), on [-4, 4]
@@ -90,8 +98,7 @@ function gelu(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as unknown as WasmHeapBackend;
   const { x } = args.inputs as { x: tf.TensorInfo };
   const out = backend.makeOutput(x.shape, 'float32');
-  const xs = view(backend, x, FUSED_KERNELS.gelu, 'x');
-  const ys = view(backend, out, FUSED_KERNELS.gelu, 'y');
+  const { x: xs, y: ys } = views(backend, FUSED_KERNELS.gelu, { x, y: out });
   // SIMD for whole groups of 4 (scripts/bmm.wat), JS for the rest or without the module.
   const simd = useSimd ? kernelFor(backend) : null;
   simd?.gelu(xs.byteOffset, ys.byteOffset, xs.length);
@@ -106,9 +113,7 @@ function geluGrad(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as unknown as WasmHeapBackend;
   const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
   const out = backend.makeOutput(x.shape, 'float32');
-  const xs = view(backend, x, FUSED_KERNELS.geluGrad, 'x');
-  const dys = view(backend, dy, FUSED_KERNELS.geluGrad, 'dy');
-  const dxs = view(backend, out, FUSED_KERNELS.geluGrad, 'dx');
+  const { x: xs, dy: dys, dx: dxs } = views(backend, FUSED_KERNELS.geluGrad, { x, dy, dx: out });
   if (dys.length !== xs.length) throw new Error(`${FUSED_KERNELS.geluGrad}: dy [${dy.shape}] and x [${x.shape}] differ in size`);
   const simd = useSimd ? kernelFor(backend) : null;
   simd?.geluGrad(dys.byteOffset, xs.byteOffset, dxs.byteOffset, xs.length);
@@ -139,12 +144,7 @@ function layerNorm(args: KernelArgs): tf.TensorInfo[] {
   const out = backend.makeOutput(x.shape, 'float32');
   const meanOut = backend.makeOutput(x.shape.slice(0, -1), 'float32'); // [...lead]
   const rstdOut = backend.makeOutput(x.shape.slice(0, -1), 'float32'); // [...lead]
-  const xs = view(backend, x, name, 'x');
-  const g = view(backend, gamma, name, 'gamma');
-  const b = view(backend, beta, name, 'beta');
-  const ys = view(backend, out, name, 'y');
-  const means = view(backend, meanOut, name, 'mean');
-  const rstds = view(backend, rstdOut, name, 'rstd');
+  const { x: xs, gamma: g, beta: b, y: ys, mean: means, rstd: rstds } = views(backend, name, { x, gamma, beta, y: out, mean: meanOut, rstd: rstdOut });
   const simd = useSimd ? kernelFor(backend) : null;
   if (simd) {
     simd.layerNorm(xs.byteOffset, g.byteOffset, b.byteOffset, ys.byteOffset, means.byteOffset, rstds.byteOffset, rows, width, epsilon);
@@ -181,19 +181,14 @@ function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
   const dxOut = backend.makeOutput(x.shape, 'float32');
   const dgOut = backend.makeOutput([width], 'float32');
   const dbOut = backend.makeOutput([width], 'float32');
-  const xs = view(backend, x, name, 'x');
-  const dys = view(backend, dy, name, 'dy');
-  const means = view(backend, mean, name, 'mean');
-  const rstds = view(backend, rstd, name, 'rstd');
-  const g = view(backend, gamma, name, 'gamma');
-  const dxs = view(backend, dxOut, name, 'dx');
+  const { x: xs, dy: dys, mean: means, rstd: rstds, gamma: g, dx: dxs, dgamma: dgs, dbeta: dbs } = views(backend, name, {
+    x, dy, mean, rstd, gamma, dx: dxOut, dgamma: dgOut, dbeta: dbOut,
+  });
   if (dys.length !== xs.length || means.length !== rows || rstds.length !== rows || g.length !== width) {
     throw new Error(`${name}: shapes do not match x [${x.shape}] (dy [${dy.shape}], mean [${mean.shape}], rstd [${rstd.shape}], gamma [${gamma.shape}])`);
   }
   const simd = useSimd ? kernelFor(backend) : null;
   if (simd) {
-    const dgs = view(backend, dgOut, name, 'dgamma');
-    const dbs = view(backend, dbOut, name, 'dbeta');
     simd.layerNormGrad(dys.byteOffset, xs.byteOffset, means.byteOffset, rstds.byteOffset, g.byteOffset, dxs.byteOffset, dgs.byteOffset, dbs.byteOffset, rows, width);
     return [dxOut, dgOut, dbOut];
   }
@@ -222,8 +217,8 @@ function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
       dxs[o + j] = s * (dys[o + j]! * g[j]! - meanG - xh * meanGX);
     }
   }
-  view(backend, dgOut, name, 'dgamma').set(dg);
-  view(backend, dbOut, name, 'dbeta').set(db);
+  dgs.set(dg);
+  dbs.set(db);
   return [dxOut, dgOut, dbOut];
 }
 
