@@ -16,15 +16,29 @@ export const workspaceAlias: Record<string, string> = {
   '@vitlens/attention-viz': `${root}packages/attention-viz/src/index.ts`,
 };
 
-export function testConfig(extra: { testTimeout?: number } = {}): ViteUserConfig {
+/**
+ * `nativeRerun`: test files that run a second time, as the vitest project `tensorflow`, with
+ * `VITLENS_TEST_BACKEND=tensorflow` (read by `testBackend()`): the native backend built by
+ * `pnpm native` gets the same checks as the backend those files use by default.
+ */
+export function testConfig(extra: { testTimeout?: number; nativeRerun?: string[] } = {}): ViteUserConfig {
+  const include = ['test/**/*.test.ts', 'src/**/*.test.ts'];
+  const common = {
+    testTimeout: extra.testTimeout ?? 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks' as const,
+    fileParallelism: false,
+  };
+  if (!extra.nativeRerun) return { resolve: { alias: workspaceAlias }, test: { ...common, include } };
+  // A project's `include` would be merged with a root one: each project names its own files.
   return {
     resolve: { alias: workspaceAlias },
     test: {
-      include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-      testTimeout: extra.testTimeout ?? 60_000,
-      hookTimeout: 120_000,
-      pool: 'forks',
-      fileParallelism: false,
+      ...common,
+      projects: [
+        { extends: true, test: { name: 'default', include } },
+        { extends: true, test: { name: 'tensorflow', include: extra.nativeRerun, env: { VITLENS_TEST_BACKEND: 'tensorflow' } } },
+      ],
     },
   };
 }

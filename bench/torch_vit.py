@@ -12,6 +12,7 @@ Prints one JSON line. Run through `pnpm bench --compare torch`, which sets the f
 import argparse
 import json
 import math
+import resource
 import statistics
 import sys
 import time
@@ -132,7 +133,9 @@ def main():
 
     secs = timed(step, a.warmup, a.reps)
     s = statistics.median(secs)
-    print(json.dumps({**info, "imagesPerSecond": a.batch / s, "runs": secs}))
+    # ru_maxrss is KiB on Linux: the process's own peak, as the Node jobs report theirs.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({**info, "imagesPerSecond": a.batch / s, "runs": secs, "peakRssMiB": round(peak)}))
 
 
 if __name__ == "__main__":

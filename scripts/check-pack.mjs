@@ -12,9 +12,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot as root, runPnpm } from './pnpm.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIBRARY_FILES = ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts'];
 const FORBIDDEN = [
   { re: /^(test|tests|__tests__)\//, why: 'tests' },
@@ -26,13 +25,19 @@ const FORBIDDEN = [
   { re: /(^|\/)(node_modules|\.turbo)\//, why: 'build cache or dependencies' },
 ];
 
+const CAPTURE = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 };
+
 function run(cmd, args, cwd) {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  return execFileSync(cmd, args, { cwd, ...CAPTURE });
+}
+
+function pnpm(args, cwd) {
+  return runPnpm(args, { cwd, ...CAPTURE });
 }
 
 /** Workspace packages from pnpm itself, so the list follows pnpm-workspace.yaml. */
 function workspacePackages() {
-  const list = JSON.parse(run('pnpm', ['ls', '-r', '--depth', '-1', '--json'], root));
+  const list = JSON.parse(pnpm(['ls', '-r', '--depth', '-1', '--json'], root));
   return list
     .filter((p) => p.path !== root && p.name)
     .map((p) => ({ name: p.name, dir: p.path, manifest: JSON.parse(fs.readFileSync(path.join(p.path, 'package.json'), 'utf8')) }));
@@ -60,7 +65,7 @@ function checkPackage(pkg, tmp) {
   const problems = [];
   const dest = fs.mkdtempSync(path.join(tmp, `${pkg.name.replace(/[@/]/g, '_')}-`));
   try {
-    run('pnpm', ['pack', '--pack-destination', dest], pkg.dir);
+    pnpm(['pack', '--pack-destination', dest], pkg.dir);
   } catch (error) {
     const output = `${error.stdout ?? ''}${error.stderr ?? ''}`.trim() || error.message;
     return [`pnpm pack failed: ${output}`];

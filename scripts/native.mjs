@@ -222,6 +222,9 @@ function buildAddon(pkgDir) {
   const env = { ...process.env };
   const npmGyp = findNpmNodeGyp();
   if (npmGyp) env.npm_config_node_gyp = npmGyp;
+  // A new addon file, never one rewritten in place: a running process may have the old one mapped.
+  fs.rmSync(path.join(pkgDir, 'lib'), { recursive: true, force: true });
+  fs.rmSync(path.join(pkgDir, 'build'), { recursive: true, force: true });
   step('building the N-API addon with node-gyp (about 15 s)');
   run(process.execPath, [preGyp, 'install', '--build-from-source', `--nodedir=${nodeDir}`, '--silent'], {
     cwd: pkgDir,

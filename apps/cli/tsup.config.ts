@@ -1,11 +1,14 @@
 import fs from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
-// The CLI ships as one ESM entry; its dependencies stay external (installed next to it).
+// The `vitlens` command (dist/bin.js, ESM) and the library entry (`@vitlens/cli`: dist/index.js and
+// dist/index.cjs with .d.ts/.d.cts); dependencies stay external (installed next to it).
 export default defineConfig({
   entry: { bin: 'src/bin.ts', index: 'src/index.ts' },
-  format: ['esm'],
+  format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts' } },
+  // `import.meta.url` in the CJS build (locate.ts finds the package folder from it)
+  shims: true,
   sourcemap: true,
   clean: true,
   target: 'node20',
@@ -13,6 +16,8 @@ export default defineConfig({
   // `vitlens serve` serves the built page from dist/web, so the published package carries it.
   // (@vitlens/web is a devDependency, so turbo and `pnpm --filter @vitlens/cli...` build it first.)
   async onSuccess() {
+    // The command is ESM only; the CJS pass built a second copy of it.
+    for (const file of ['bin.cjs', 'bin.cjs.map']) await fs.rm(new URL(`./dist/${file}`, import.meta.url), { force: true });
     const from = new URL('../web/dist/', import.meta.url);
     const to = new URL('./dist/web/', import.meta.url);
     try {

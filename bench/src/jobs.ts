@@ -1,24 +1,28 @@
+import os from 'node:os';
 import { initBackend, tf } from '@vitlens/core';
+import { AdamW, type GradientEngine, LocalGradientEngine, WorkerGradientEngine } from '@vitlens/train-loop';
 import * as vit from '@vitlens/vit-model';
-import * as trainLoop from '@vitlens/train-loop';
-import { VariableGradsEngine } from './fallback-engine';
 import { type ShapeConfig, linearShapes } from './flops';
-import { backendInfo, peakRssBytes, wasmHeapBytes } from './machine';
+import { type BackendInfo, backendInfo, peakRssBytes, wasmHeapBytes } from './machine';
+import type { BenchBackend } from './options';
 import { roofline, round } from './roofline';
 import { median, spread, timeRuns } from './stats';
 
-/** One measurement, run in its own process so peak RSS and the wasm heap belong to it alone. */
-export type Job =
+/**
+ * One measurement, run in its own process so peak RSS and the wasm heap belong to it alone. The
+ * parent sets TensorFlow's thread count in the child's environment from `tfThreads` (it is read
+ * once, when libtensorflow loads).
+ */
+export type Job = { backend: BenchBackend; tfThreads?: number } & (
+  | { kind: 'info' }
   | { kind: 'roofline'; preset: string; batch: number; training: boolean; reps: number }
   | { kind: 'infer'; preset: string; batch: number; warmup: number; reps: number }
   | { kind: 'train'; preset: string; batch: number; microBatch: number; workers: number; warmup: number; reps: number; /** warm up on this many images instead of a full batch (ViT-B/16) */ warmupBatch?: number }
-  | { kind: 'data'; reps: number; quick: boolean };
+  | { kind: 'data'; reps: number; quick: boolean }
+);
 
-export interface JobResult {
-  job: Job;
-  backend: string;
-  threads: number;
-  simd: boolean | null;
+/** What every measured configuration reports, vitlens or PyTorch. */
+export interface Measured {
   /** images/s (infer, train, data) or GFLOP/s (roofline): the median of `runs`. */
   value: number;
   unit: string;
@@ -28,7 +32,17 @@ export interface JobResult {
   spread: number;
   gflopsEffective?: number;
   secondsPerImage?: number;
+  /** The process's own peak resident set (getrusage maxrss), worker threads included. */
   peakRssMiB: number;
+  /** 1-minute load average when the job started: the machine's other work. */
+  load?: number;
+}
+
+export interface JobResult extends Measured {
+  job: Job;
+  backend: string;
+  threads: number;
+  simd: boolean | null;
   /** Largest wasm heap among the replicas (each worker has its own), MiB. */
   wasmHeapMiB: number | null;
   detail?: Record<string, unknown>;
@@ -60,10 +74,15 @@ function syntheticImages(n: number, size: number): Float32Array {
 
 const MiB = 2 ** 20;
 
-export async function runJob(job: Job): Promise<JobResult> {
-  await initBackend({ prefer: (process.env.VITLENS_BACKEND as 'wasm' | undefined) ?? 'wasm' });
+/** The `info` job's answer: what a job on this backend runs on. */
+export type InfoResult = BackendInfo & { module: string };
+
+export async function runJob(job: Job): Promise<JobResult | InfoResult> {
+  const load = round(os.loadavg()[0] ?? 0);
+  const choice = await initBackend({ prefer: job.backend });
   const be = await backendInfo();
-  const base = { job, backend: be.name, threads: be.threads, simd: be.simd };
+  if (job.kind === 'info') return { ...be, module: choice.module };
+  const base = { job, backend: be.name, threads: be.threads, simd: be.simd, load };
   const mem = (workerHeaps: number[] = []) => {
     const heaps = [wasmHeapBytes(), ...workerHeaps].filter((x): x is number => x !== null);
     return {
@@ -115,11 +134,8 @@ export async function runJob(job: Job): Promise<JobResult> {
   }
 
   // train: forward + loss + backward + AdamW on the main thread, as the trainer does it.
-  const engine = makeEngine(model, job, Object.keys(CIFAR_LABELS).length);
-  const AdamW = (trainLoop as Record<string, unknown>).AdamW as
-    | (new (p: Map<string, tf.Variable>, o: { decay: string[] }) => { applyGradients(g: Map<string, tf.Tensor>, lr: number): void; dispose(): void })
-    | undefined;
-  if (AdamW === undefined) throw new Error('@vitlens/train-loop exports no AdamW: build train-loop first (pnpm build)');
+  const engine: GradientEngine & { wasmHeapBytes?: () => number[] } =
+    job.workers > 1 ? await WorkerGradientEngine.create(model, { workers: job.workers, microBatchSize: job.microBatch }) : new LocalGradientEngine(model, { microBatchSize: job.microBatch });
   const optimizer = new AdamW(model.params, { decay: model.decayParamNames() });
   const batch = {
     images: syntheticImages(job.batch, size),
@@ -142,7 +158,7 @@ export async function runJob(job: Job): Promise<JobResult> {
     await step({ images: batch.images.subarray(0, n * size * size * 3), shape: [n, size, size, 3], labels: batch.labels.subarray(0, n) });
   }
   const seconds = await timeRuns(() => step(), { warmup: job.warmupBatch !== undefined ? 0 : job.warmup, reps: job.reps });
-  const workerHeaps = (engine as { wasmHeapBytes?: () => number[] }).wasmHeapBytes?.() ?? [];
+  const workerHeaps = engine.wasmHeapBytes?.() ?? [];
   const m = mem(workerHeaps);
   await engine.dispose();
   optimizer.dispose();
@@ -161,43 +177,13 @@ export async function runJob(job: Job): Promise<JobResult> {
   };
 }
 
-interface Engine {
-  computeGradients(
-    batch: { images: Float32Array; shape: [number, number, number, number]; labels: Int32Array },
-    opts: { training: boolean; labelSmoothing: number; seed: number },
-  ): Promise<{ loss: number; grads: Map<string, tf.Tensor> }>;
-  weightsUpdated?(): Promise<void>;
-  dispose(): Promise<void> | void;
-}
-
-function makeEngine(model: vit.ViTForImageClassification, job: Extract<Job, { kind: 'train' }>, numClasses: number): Engine {
-  const lib = trainLoop as Record<string, unknown>;
-  if (job.workers > 1) {
-    const Worker = lib.WorkerGradientEngine as
-      | (new (m: unknown, o: { workers: number; microBatchSize: number }) => Engine)
-      | undefined;
-    if (Worker === undefined) throw new Error('@vitlens/train-loop exports no WorkerGradientEngine: build train-loop first (pnpm build)');
-    return new Worker(model, { workers: job.workers, microBatchSize: job.microBatch });
-  }
-  const Local = lib.LocalGradientEngine as (new (m: unknown, o: { microBatchSize: number }) => Engine) | undefined;
-  if (Local !== undefined) return new Local(model, { microBatchSize: job.microBatch });
-  return new VariableGradsEngine(model, job.microBatch, numClasses);
-}
-
 async function runDataJob(
   job: Extract<Job, { kind: 'data' }>,
-  base: Pick<JobResult, 'job' | 'backend' | 'threads' | 'simd'>,
+  base: Pick<JobResult, 'job' | 'backend' | 'threads' | 'simd' | 'load'>,
   mem: () => { peakRssMiB: number; wasmHeapMiB: number | null },
 ): Promise<JobResult> {
-  const data = (await import('@vitlens/cifar10-data/node')) as Record<string, unknown>;
-  type BenchData = (opts: { repeats: number; decodeImages?: number; batches?: number }) => Promise<{
-    decode: { images: number; medianSeconds: number; imagesPerSecond: number };
-    batches: { policy: string; size: number; imagesPerSecond: number }[];
-    root: string;
-  }>;
-  const bench = data.benchData as BenchData | undefined;
-  if (bench === undefined) throw new Error('@vitlens/cifar10-data/node exports no benchData: build cifar10-data first (pnpm build)');
-  const r = await bench({ repeats: job.reps, decodeImages: job.quick ? 1000 : 5000, batches: job.quick ? 3 : 10 });
+  const { benchData } = await import('@vitlens/cifar10-data/node');
+  const r = await benchData({ repeats: job.reps, decodeImages: job.quick ? 1000 : 5000, batches: job.quick ? 3 : 10 });
   return {
     ...base,
     value: round(r.decode.imagesPerSecond),

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { tf } from '@vitlens/core';
+import { FUSED_KERNELS, fusedKernel, nativeTensorflowVersion, tf } from '@vitlens/core';
 
 export interface MachineInfo {
   cpu: string;
@@ -39,9 +39,28 @@ export function machineInfo(): MachineInfo {
 
 export interface BackendInfo {
   name: string;
-  /** Threads one backend instance uses for kernels (wasm in Node: always 1). */
+  /** Threads one backend instance uses for kernels (wasm in Node: always 1; tensorflow: intra-op threads). */
   threads: number;
   simd: boolean | null;
+  /** libtensorflow's version behind the `tensorflow` backend. */
+  tensorflowVersion?: string | undefined;
+  /** Whether vitlens's fused LayerNorm/GELU kernels are registered (VITLENS_FAST_KERNELS=0 turns them off). */
+  fastKernels: boolean;
+}
+
+/**
+ * Give TensorFlow `n` intra-op and inter-op threads in `env`. libtensorflow reads them once, when it
+ * loads: set them in a child's environment, or in this process before `initBackend` imports tfjs-node.
+ */
+export function setTensorflowThreads(env: NodeJS.ProcessEnv, n: number): void {
+  env.TF_NUM_INTRAOP_THREADS = String(n);
+  env.TF_NUM_INTEROP_THREADS = String(n);
+}
+
+/** TensorFlow's intra-op threads: TF_NUM_INTRAOP_THREADS when set, else its default of one per CPU. */
+export function tensorflowThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : os.availableParallelism();
 }
 
 export async function backendInfo(): Promise<BackendInfo> {
@@ -54,9 +73,9 @@ export async function backendInfo(): Promise<BackendInfo> {
     const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as { getThreadsCount?: () => number };
     threads = mt && wasm.getThreadsCount ? wasm.getThreadsCount() : 1;
   } else if (name === 'tensorflow') {
-    threads = os.cpus().length;
+    threads = tensorflowThreads();
   }
-  return { name, threads, simd };
+  return { name, threads, simd, tensorflowVersion: nativeTensorflowVersion(), fastKernels: fusedKernel(FUSED_KERNELS.layerNorm) };
 }
 
 /** Bytes of the wasm backend's linear memory (it only grows), or null on other backends. */

@@ -8,6 +8,8 @@ export interface TorchResult {
   runs: number[];
   threads: number;
   torch: string;
+  /** The Python process's peak resident set (ru_maxrss), MiB; absent for `mm`. */
+  peakRssMiB?: number;
 }
 
 /**

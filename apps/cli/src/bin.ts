@@ -1,5 +1,12 @@
 #!/usr/bin/env node
+import { env } from './env';
 import { runCli } from './index';
+
+if (env.reportPeakMemory) {
+  process.on('exit', () => {
+    process.stderr.write(`vitlens: peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (maxRSS)\n`);
+  });
+}
 
 runCli(process.argv).then(
   (code) => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { MAX_IMAGE_PIXELS, checkImageSize, shrinkToFitU8 } from '@vitlens/cifar10-data';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
@@ -10,12 +11,38 @@ export interface RgbImage {
   height: number;
   /** The file it came from. */
   source: string;
+  /** The size of the file's image when this one was shrunk from it (`readImage`'s `maxSide`). */
+  original?: { width: number; height: number };
 }
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'] as const;
 
-/** Largest image accepted, in pixels (a 40-megapixel photo); guards jpeg-js's memory use. */
-const MAX_PIXELS = 40_000_000;
+/**
+ * One image file that cannot be read or decoded; the message is `<file>: <reason>`. Commands
+ * over many images report it and carry on with the rest (`readImages`' `onUnreadable`).
+ */
+export class ImageReadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = 'ImageReadError';
+  }
+}
+
+/** An image a command skipped, and why (`vitlens predict --json` lists them under `unreadable`). */
+export interface UnreadableImage {
+  image: string;
+  reason: string;
+}
+
+/**
+ * Longest side the images predict and visualize work on: a larger image is shrunk (area
+ * averaging) right after decoding, so a 12 MP photo costs its decode and nothing more. Larger than
+ * any model input (ViT-B: 224, HF models up to 384), so model inputs are resized from it as before.
+ */
+export const WORKING_MAX_SIDE = 1024;
 
 function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
@@ -27,15 +54,21 @@ function isJpeg(bytes: Uint8Array): boolean {
 
 /**
  * Decode JPEG or PNG bytes (recognised by their signature, not the file name) to RGB. PNG alpha is
- * dropped, as PIL's `convert('RGB')` does; grey and palette PNGs expand to RGB.
+ * dropped, as PIL's `convert('RGB')` does; grey and palette PNGs expand to RGB. An image over
+ * `MAX_IMAGE_PIXELS` (40 MP) is refused from its header, before anything is decoded.
  */
 export function decodeImage(bytes: Uint8Array, source: string): RgbImage {
+  try {
+    checkImageSize(bytes, source);
+  } catch (error) {
+    throw new ImageReadError(source, (error as Error).message.replace(`${source}: `, ''));
+  }
   if (isPng(bytes)) {
     let png: PNG;
     try {
       png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     } catch (error) {
-      throw new Error(`${source}: corrupt PNG (${(error as Error).message})`);
+      throw new ImageReadError(source, `corrupt PNG (${(error as Error).message})`);
     }
     const n = png.width * png.height;
     const rgb = new Uint8Array(n * 3);
@@ -48,25 +81,84 @@ export function decodeImage(bytes: Uint8Array, source: string): RgbImage {
   }
   if (isJpeg(bytes)) {
     try {
-      const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+      const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
       return { data: decoded.data, width: decoded.width, height: decoded.height, source };
     } catch (error) {
-      throw new Error(`${source}: corrupt or unsupported JPEG (${(error as Error).message})`);
+      throw new ImageReadError(source, `corrupt or unsupported JPEG (${(error as Error).message})`);
     }
   }
-  throw new Error(`${source}: not a JPEG or PNG image (expected the signature FF D8 FF or 89 50 4E 47)`);
+  throw new ImageReadError(source, 'not a JPEG or PNG image (expected the signature FF D8 FF or 89 50 4E 47)');
 }
 
-/** Read and decode one image file. */
-export async function readImage(file: string): Promise<RgbImage> {
+/** `image` with its longer side at most `maxSide` (area averaging); unchanged when it already fits. */
+export function shrinkImage(image: RgbImage, maxSide: number): RgbImage {
+  if (Math.max(image.width, image.height) <= maxSide) return image;
+  const small = shrinkToFitU8(image.data, image.height, image.width, maxSide);
+  return { ...small, source: image.source, original: image.original ?? { width: image.width, height: image.height } };
+}
+
+/**
+ * Read and decode one image file; with `maxSide`, shrink it at once (`shrinkImage`) so the
+ * full-size pixels are garbage as soon as this returns.
+ */
+export async function readImage(file: string, options: { maxSide?: number } = {}): Promise<RgbImage> {
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: no such image file` : `${file}: cannot be read (${(error as Error).message})`);
+    throw new ImageReadError(file, code === 'ENOENT' ? 'no such image file' : `cannot be read (${(error as Error).message})`);
   }
-  return decodeImage(bytes, file);
+  const image = decodeImage(bytes, file);
+  return options.maxSide === undefined ? image : shrinkImage(image, options.maxSide);
+}
+
+/**
+ * `readImage` for a command over many files: with `onUnreadable`, a file that cannot be read or
+ * decoded is handed to it and comes back `undefined`; without, its `ImageReadError` is thrown.
+ */
+export async function readImageOrSkip(
+  file: string,
+  options: { maxSide?: number; onUnreadable?: ((skipped: UnreadableImage) => void) | undefined },
+): Promise<RgbImage | undefined> {
+  try {
+    return await readImage(file, options.maxSide === undefined ? {} : { maxSide: options.maxSide });
+  } catch (error) {
+    if (!(error instanceof ImageReadError) || !options.onUnreadable) throw error;
+    options.onUnreadable({ image: file, reason: error.reason });
+    return undefined;
+  }
+}
+
+/**
+ * For a command over many images: `onUnreadable` prints one line per skipped file to stderr
+ * (`vitlens: skipped <file>: <reason>`) as it comes; `throwIfAny(total)`, called once the rest are
+ * printed, throws when any were skipped, so the command exits non-zero.
+ */
+export function reportUnreadable(write: (line: string) => void = (line) => process.stderr.write(line)): {
+  skipped: UnreadableImage[];
+  onUnreadable: (skipped: UnreadableImage) => void;
+  throwIfAny: (total: number) => void;
+} {
+  const skipped: UnreadableImage[] = [];
+  return {
+    skipped,
+    onUnreadable(s) {
+      skipped.push(s);
+      write(`vitlens: skipped ${s.image}: ${s.reason}\n`);
+    },
+    throwIfAny(total) {
+      if (skipped.length === 0) return;
+      const done = total - skipped.length;
+      throw new Error(
+        total === 1
+          ? 'the image could not be read'
+          : done === 0
+            ? `none of the ${total} images could be read (each is named above)`
+          : `${skipped.length} of ${total} images could not be read (each is named above); the other ${done} were processed`,
+      );
+    },
+  };
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {

@@ -7,6 +7,9 @@ import { registerTrain } from './commands/train';
 import { registerVisualize } from './commands/visualize';
 import { CLI_VERSION } from './version';
 
+export { defaultCheckpointDir } from './server/locate';
+export { CLI_VERSION } from './version';
+
 /** Build the `vitlens` program with every command registered. */
 export function createProgram(): Command {
   const program = new Command('vitlens')

@@ -48,15 +48,25 @@ export async function writeJpegFile(file: string, width: number, height: number)
   await fs.writeFile(file, encoded.data);
 }
 
+/** A real JPEG cut off halfway through its scan: the SOI and headers are fine, the decoder fails. */
+export async function writeCorruptJpegFile(file: string, width = 32, height = 32): Promise<void> {
+  const encoded = jpeg.encode({ data: Buffer.from(pixels(width, height, 4)), width, height }, 90);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, encoded.data.subarray(0, Math.floor(encoded.data.length / 2)));
+}
+
 const execFileAsync = promisify(execFile);
 const builtBin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
-/** Run the built CLI on wasm; resolves to {code, stdout, stderr} instead of throwing on a non-zero exit. */
-export async function runBuiltCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Run the built CLI (on wasm unless `--backend` or `env` says otherwise); resolves to
+ * {code, stdout, stderr} instead of throwing on a non-zero exit.
+ */
+export async function runBuiltCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, [builtBin, ...args], {
       encoding: 'utf8',
-      env: { ...process.env, VITLENS_BACKEND: 'wasm' },
+      env: { ...process.env, VITLENS_BACKEND: 'wasm', ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

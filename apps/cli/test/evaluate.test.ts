@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeImageFolder, writeTinyConfig } from './helpers/image-folder';
+import { SIX_CLASSES, writeImageFolder, writeTinyConfig } from './helpers/image-folder';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 let root: string;
@@ -23,8 +23,9 @@ describe('vitlens evaluate', () => {
   beforeAll(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'vitlens-cli-eval-'));
     data = path.join(root, 'data');
-    await writeImageFolder(data, 'train', 8, 1);
-    await writeImageFolder(data, 'test', 4, 2);
+    // six classes, so that a true class can fall out of the top 5
+    await writeImageFolder(data, 'train', 8, 1, SIX_CLASSES);
+    await writeImageFolder(data, 'test', 4, 2, SIX_CLASSES);
     await writeTinyConfig(path.join(root, 'config.json'));
     const out = path.join(root, 'ckpt');
     const train = await run(['train', '--data', data, '--config', path.join(root, 'config.json'), '--backend', 'wasm', '--val-per-class', '2', '--seed', '9', '--batch-size', '6', '--max-steps', '2', '--out', out, '--no-progress']);
@@ -35,30 +36,71 @@ describe('vitlens evaluate', () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('writes evaluation_results.txt starting with the accuracy line, and the JSON, for the test split', async () => {
+  it('reports for the test split what vitlens predict gives image by image: confusion matrix, top-1, top-5', async () => {
     const out = path.join(root, 'results');
     const r = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--out', out, '--backend', 'wasm', '--no-progress']);
     expect(r.code, r.stderr).toBe(0);
     const text = await fs.readFile(path.join(out, 'evaluation_results.txt'), 'utf8');
-    expect(text.split('\n')[0]).toMatch(/^Test Set Accuracy: \d{1,3}\.\d\d%$/);
-    expect(text).toMatch(/^Split: {7}test$/m);
-    expect(text).toMatch(/^Images: {6}12$/m);
-    expect(text).toMatch(/Confusion matrix \(rows: true class, columns: predicted class\)/);
     const json = JSON.parse(await fs.readFile(path.join(out, 'evaluation_results.json'), 'utf8'));
-    expect(json.count).toBe(12);
-    expect(json.perClass.map((c: { name: string; total: number }) => [c.name, c.total])).toEqual([['blue', 4], ['green', 4], ['red', 4]]);
-    expect(json.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(12);
-    expect(text.split('\n')[0]).toBe(`Test Set Accuracy: ${(100 * json.accuracy).toFixed(2)}%`);
-    expect(r.stdout).toMatch(/^Test Set Accuracy: .*\(test, 12 images; top-5 100\.00%\)/);
+    const names: string[] = json.perClass.map((c: { name: string }) => c.name);
+    expect(json.perClass.map((c: { name: string; total: number }) => [c.name, c.total])).toEqual([...SIX_CLASSES].sort().map((n) => [n, 4]));
+
+    // The same checkpoint and images through another path (one decode and forward per image), counted here.
+    const p = await run(['predict', '--checkpoint', ckpt, '--image', path.join(data, 'test'), '--json', '--backend', 'wasm']);
+    expect(p.code, p.stderr).toBe(0);
+    const { images } = JSON.parse(p.stdout) as { images: { image: string; logits: number[] }[] };
+    expect(images).toHaveLength(24);
+    const confusion = names.map(() => names.map(() => 0));
+    let top5 = 0;
+    for (const { image, logits } of images) {
+      const truth = names.indexOf(path.basename(path.dirname(image)));
+      const ranked = logits.map((_, i) => i).sort((a, b) => (logits[b] as number) - (logits[a] as number));
+      (confusion[truth] as number[])[ranked[0] as number]! += 1;
+      if (ranked.slice(0, 5).includes(truth)) top5++;
+    }
+    const correct = confusion.reduce((sum, row, i) => sum + (row[i] as number), 0);
+    expect(json.count).toBe(24);
+    expect(json.confusion).toEqual(confusion);
+    expect(json.accuracy).toBe(correct / 24);
+    expect(json.top5).toBe(top5 / 24);
+    expect(json.perClass.map((c: { correct: number }) => c.correct)).toEqual(confusion.map((row, i) => row[i]));
+
+    const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+    expect(text.split('\n')[0]).toBe(`Test Set Accuracy: ${pct(correct / 24)}`);
+    expect(text).toMatch(/^Split: {7}test$/m);
+    expect(text).toMatch(/^Images: {6}24$/m);
+    expect(text).toContain(`\nTop-5:       ${pct(top5 / 24)}\n`);
+    expect(text).toMatch(/^Backend: {5}wasm$/m);
+    expect(text).toMatch(/Confusion matrix \(rows: true class, columns: predicted class\)/);
+    expect(r.stdout).toBe(`Test Set Accuracy: ${pct(correct / 24)} (24 images; top-5 ${pct(top5 / 24)})\n`);
+  }, 90_000);
+
+  it('records the checkpoint, the data and the command with paths relative to the working directory, never absolute', async () => {
+    const out = path.join(root, 'results-paths');
+    const r = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--out', out, '--backend', 'wasm', '--no-progress']);
+    expect(r.code, r.stderr).toBe(0);
+    const text = await fs.readFile(path.join(out, 'evaluation_results.txt'), 'utf8');
+    const json = JSON.parse(await fs.readFile(path.join(out, 'evaluation_results.json'), 'utf8'));
+    expect(json.checkpoint).toBe(path.relative(process.cwd(), ckpt));
+    expect(json.data).toBe(path.relative(process.cwd(), path.join(data, 'test')));
+    expect(text).toContain(`\nCheckpoint:  ${json.checkpoint}\n`);
+    expect(text).toContain(`\nData:        ${json.data}\n`);
+    for (const p of [json.checkpoint, json.data]) expect(path.isAbsolute(p), p).toBe(false);
+    const rel = (p: string) => path.relative(process.cwd(), p);
+    expect(json.command).toBe(`vitlens evaluate --checkpoint ${rel(ckpt)} --data ${rel(data)} --out ${rel(out)} --backend wasm --no-progress`);
+    expect(text).toContain(`\nCommand:     ${json.command}\n`);
   }, 60_000);
 
-  it('--split val evaluates the validation images held out by training, with its seed, and says so', async () => {
+  it('--split val evaluates the validation images held out by training, with its seed, and heads the report with that split', async () => {
     const out = path.join(root, 'results-val');
     const r = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--split', 'val', '--out', out, '--backend', 'wasm', '--no-progress']);
     expect(r.code, r.stderr).toBe(0);
     const text = await fs.readFile(path.join(out, 'evaluation_results.txt'), 'utf8');
+    expect(text.split('\n')[0]).toMatch(/^Validation Accuracy \(held out of 'train': 2 per class, seed 9\): \d{1,3}\.\d\d%$/);
+    expect(text).not.toContain('Test Set Accuracy');
     expect(text).toMatch(/^Split: {7}validation \(held out of 'train': 2 per class, seed 9\)$/m);
-    expect(text).toMatch(/^Images: {6}6$/m);
+    expect(text).toMatch(/^Images: {6}12$/m);
+    expect(r.stdout).toMatch(/^Validation Accuracy \(held out of 'train': 2 per class, seed 9\): /);
   }, 60_000);
 
   it('names the problem for a folder that is not a checkpoint', async () => {

@@ -6,16 +6,25 @@ import { collectInfo } from '../src/commands/info';
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 describe('vitlens info', () => {
-  it('reports the wasm backend and why the tfjs-node backends were skipped', async () => {
+  // This repository's test run builds the native backend first (`pnpm native`), so Node picks it.
+  it('reports the native tensorflow backend, its TensorFlow version, and why tfjs-node-gpu was skipped', async () => {
     const info = await collectInfo();
-    expect(info.backend).toBe('wasm');
+    expect(info.backend).toBe('tensorflow');
+    expect(info.backendModule).toBe('@tensorflow/tfjs-node');
+    expect(info.tensorflow).toMatch(/^2\.\d+\.\d+/);
     expect(info.tfjsCore).toBe('4.22.0');
-    expect(info.skipped.map((s) => s.module)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+    expect(info.skipped.map((s) => s.module)).toEqual(['@tensorflow/tfjs-node-gpu']);
   });
 
-  it('runs from the built binary and prints the chosen backend', () => {
-    const out = execFileSync(process.execPath, [bin, 'info'], { encoding: 'utf8' });
-    expect(out).toMatch(/backend\s+wasm via @tensorflow\/tfjs-backend-wasm/);
+  it('runs from the built binary and prints the chosen backend and the TensorFlow behind it', () => {
+    const out = execFileSync(process.execPath, [bin, 'info'], { encoding: 'utf8', env: { ...process.env, VITLENS_BACKEND: '' } });
+    expect(out).toMatch(/backend\s+tensorflow via @tensorflow\/tfjs-node\n/);
+    expect(out).toMatch(/tensorflow\s+2\.\d+\.\d+ \(libtensorflow behind @tensorflow\/tfjs-node\)/);
+  });
+
+  it('reports wasm, without a TensorFlow version, when wasm is forced', () => {
+    const out = execFileSync(process.execPath, [bin, 'info', '--json', '--backend', 'wasm'], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toMatchObject({ backend: 'wasm', backendModule: '@tensorflow/tfjs-backend-wasm', tensorflow: null });
   });
 
   it('rejects an unknown --backend with the valid choices', () => {
@@ -25,6 +34,21 @@ describe('vitlens info', () => {
     } catch (error) {
       stderr = String((error as { stderr: string }).stderr);
     }
-    expect(stderr).toMatch(/Allowed choices are tensorflow, webgpu, webgl, wasm, cpu/);
+    expect(stderr).toMatch(/argument 'tpu' is invalid\. Allowed choices are tensorflow, wasm, cpu\./);
+  });
+
+  it('offers only the Node backends in --help, and says a browser backend runs in the browser', () => {
+    const help = execFileSync(process.execPath, [bin, 'predict', '--help'], { encoding: 'utf8' });
+    expect(help.replace(/\s+/g, ' ')).toMatch(/\(choices: "tensorflow", "wasm", "cpu"\)/);
+    expect(help).not.toMatch(/webgpu|webgl/);
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [bin, 'info', '--backend', 'webgpu'], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (error) {
+      stderr = String((error as { stderr: string }).stderr);
+    }
+    expect(stderr).toMatch(
+      /argument 'webgpu' is invalid\. webgpu is a browser backend \(the page that `vitlens serve` opens can use it\); in Node the backends are tensorflow, wasm, cpu\./,
+    );
   });
 });

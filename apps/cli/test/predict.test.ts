@@ -8,8 +8,8 @@ import type { ViTForImageClassification } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCheckpointDir, predictImages, softmax } from '../src/commands/predict';
-import { decodeImage, listImageFiles } from '../src/images';
-import { runBuiltCli, writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
+import { ImageReadError, decodeImage, listImageFiles } from '../src/images';
+import { runBuiltCli, writeCorruptJpegFile, writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -29,6 +29,10 @@ beforeAll(async () => {
   await writeJpegFile(path.join(images, 'nested', 'square.jpg'), 32, 32);
   await writePngFile(path.join(images, 'rgba.png'), 64, 48, true);
   await fs.writeFile(path.join(images, 'notes.txt'), 'not an image');
+  // a folder with one corrupt JPEG between two good images
+  await writeJpegFile(path.join(tmp, 'mixed', 'a.jpg'), 32, 32);
+  await writeCorruptJpegFile(path.join(tmp, 'mixed', 'b-broken.jpg'));
+  await writePngFile(path.join(tmp, 'mixed', 'c.png'), 40, 24);
 }, 120_000);
 
 afterAll(async () => {
@@ -76,6 +80,19 @@ describe('predictImages', () => {
     }
   });
 
+  it('throws naming a corrupt JPEG, or with onUnreadable reports it and classifies the rest', async () => {
+    const files = await listImageFiles([path.join(tmp, 'mixed')]);
+    await expect(predictImages(model, files, 3)).rejects.toThrow(ImageReadError);
+    await expect(predictImages(model, files, 3)).rejects.toThrow(/b-broken\.jpg: corrupt or unsupported JPEG \(.+\)/);
+    const skipped: { image: string; reason: string }[] = [];
+    const before = tf.memory().numTensors;
+    const results = await predictImages(model, files, 3, { onUnreadable: (s) => skipped.push(s) });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(results.map((r) => path.basename(r.image))).toEqual(['a.jpg', 'c.png']);
+    expect(skipped.map((s) => path.basename(s.image))).toEqual(['b-broken.jpg']);
+    expect(skipped[0]?.reason).toMatch(/^corrupt or unsupported JPEG \(.+\)$/);
+  });
+
   it('refuses --top beyond the number of classes', async () => {
     await expect(predictImages(model, [], 11)).rejects.toThrow('--top 11: expected an integer in 1..10 (the model has 10 classes)');
   });
@@ -111,6 +128,23 @@ describe('vitlens predict (built binary)', () => {
     const { code, stdout } = await runBuiltCli(['predict', '--checkpoint', checkpoint, '--image', path.join(images, 'wide.png'), '--top', '2']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/wide\.png\n {2}1\. \w+ +\d+\.\d%\n {2}2\. \w+ +\d+\.\d%\n$/);
+  });
+
+  it('prints the good images of a folder, names the corrupt JPEG on one line with why, and exits non-zero', async () => {
+    const mixed = path.join(tmp, 'mixed');
+    const { code, stdout, stderr } = await runBuiltCli(['predict', '--checkpoint', checkpoint, '--image', mixed, '--top', '1']);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/a\.jpg\n {2}1\. \w+ +\d+\.\d%\n.*c\.png\n {2}1\. \w+ +\d+\.\d%\n$/s);
+    expect(stdout).not.toMatch(/b-broken/);
+    const lines = stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^vitlens: skipped .*b-broken\.jpg: corrupt or unsupported JPEG \(.+\)$/);
+    expect(lines[1]).toBe('vitlens: 1 of 3 images could not be read (each is named above); the other 2 were processed');
+    expect(lines).toHaveLength(2);
+    const json = await runBuiltCli(['predict', '--checkpoint', checkpoint, '--image', mixed, '--json']);
+    expect(json.code).toBe(1);
+    const out = JSON.parse(json.stdout) as { images: { image: string }[]; unreadable: { image: string; reason: string }[] };
+    expect(out.images.map((i) => path.basename(i.image))).toEqual(['a.jpg', 'c.png']);
+    expect(out.unreadable.map((u) => path.basename(u.image))).toEqual(['b-broken.jpg']);
   });
 
   it('explains bad flags and inputs', async () => {

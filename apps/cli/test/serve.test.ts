@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,38 +11,11 @@ import { stratifiedSplit } from '@vitlens/cifar10-data';
 import { loadDataset, naturalCompare } from '@vitlens/cifar10-data/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server';
+import { json, raw } from './helpers/http';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const cifarJpeg = process.env.VITLENS_CIFAR10_JPEG ?? path.join(repoRoot, '..', 'shared', 'data', 'cifar10-jpeg');
-
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** A request whose path is sent byte for byte (fetch would normalise `..` away before sending). */
-function raw(
-  server: { host: string; port: number },
-  rawPath: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: server.host, port: server.port, path: rawPath, method: opts.method ?? 'GET', headers: opts.headers });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    // the server may answer and close before the whole refused body is sent
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
-    req.end(opts.body);
-  });
-}
-
-const json = (r: RawResponse) => JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
 
 let tmp: string;
 let webRoot: string;
@@ -235,7 +208,9 @@ describe('vitlens serve: checkpoint', () => {
       expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
       const body = json(r) as { available: boolean; error: string };
       expect(body.available).toBe(false);
-      expect(body.error).toMatch(/no checkpoint at .*models\/default: config.json and model.safetensors are missing/);
+      // named by its folder, never by an absolute path
+      expect(body.error).toMatch(/no checkpoint at default: config.json and model.safetensors are missing/);
+      expect(r.body.toString()).not.toContain(tmp);
       const file = await raw(empty, '/api/checkpoint/config.json');
       expect(file.status).toBe(404);
       expect(json(file).error).toMatch(/no checkpoint at/);
@@ -373,6 +348,26 @@ describe('vitlens serve: the built command', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     child = undefined;
+  });
+
+  it('says which port is busy and how to pick another when the port is taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busy = (blocker.address() as net.AddressInfo).port;
+    try {
+      const { code, err } = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        const p = spawn(process.execPath, [bin, 'serve', '--port', String(busy), '--checkpoint', checkpointDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let err = '';
+        p.stderr.on('data', (c: Buffer) => {
+          err += c.toString();
+        });
+        p.on('exit', (code) => resolve({ code, err }));
+      });
+      expect(code).toBe(1);
+      expect(err).toBe(`vitlens: port ${busy} on 127.0.0.1 is already in use (EADDRINUSE); pick another with --port <n>, or --port 0 for any free port\n`);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 
   it('rejects a port out of range naming the flag', async () => {

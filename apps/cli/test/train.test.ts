@@ -103,7 +103,7 @@ describe('vitlens train', () => {
     const model = await run(['train', '--data', data, '--model', 'vit-huge']);
     expect(model.stderr).toMatch(/Allowed choices are vit-base-patch16-224, vit-tiny-patch4-32, vit-mini-patch4-32/);
     const recipe = await run(['train', '--data', data, '--recipe', 'fast']);
-    expect(recipe.stderr).toMatch(/Allowed choices are seed-finetune, sgd-finetune, cifar-scratch, cifar-scratch-strong/);
+    expect(recipe.stderr).toMatch(/Allowed choices are seed-finetune, sgd-finetune, cifar-scratch, cifar-default, cifar-scratch-strong/);
     const resume = await run(['train', '--data', data, '--resume', '--out', path.join(root, 'nothing-here')]);
     expect(resume.stderr).toMatch(/--resume: no complete checkpoint \(with trainer_state.json\) under .*nothing-here/);
     const help = await run(['train', '--help']);

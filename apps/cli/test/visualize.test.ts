@@ -7,7 +7,7 @@ import type { ViTForImageClassification } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputNames, parseLayers, visualizeImages } from '../src/commands/visualize';
-import { runBuiltCli, writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
+import { runBuiltCli, writeCorruptJpegFile, writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
 
 let tmp: string;
 let checkpoint: string;
@@ -52,15 +52,15 @@ describe('visualizeImages', () => {
     }
     const maps = JSON.parse(await fs.readFile(path.join(wide?.outDir ?? '', 'maps.json'), 'utf8'));
     expect([maps.rollout.height, maps.rollout.width]).toEqual([8, 8]); // patch 4 at 32×32
-    expect(wide?.predicted.probability).toBeGreaterThan(0);
-    expect(wide?.explained.index).toBe(wide?.predicted.index);
+    expect(wide?.predicted?.probability).toBeGreaterThan(0);
+    expect(wide?.explained?.index).toBe(wide?.predicted?.index);
   });
 
   it('explains a chosen class with the gradient map, and a different class gives a different map', async () => {
     const file = [path.join(images, 'dog', '0001.jpg')];
     const a = await visualizeImages(model, file, { ...defaults, methods: ['gradient'], className: 'cat', out: path.join(tmp, 'cat') });
     const b = await visualizeImages(model, file, { ...defaults, methods: ['gradient'], className: 'truck', out: path.join(tmp, 'truck') });
-    expect(a[0]?.explained.label).toBe('cat');
+    expect(a[0]?.explained?.label).toBe('cat');
     const read = async (dir: string) => JSON.parse(await fs.readFile(path.join(dir, 'maps.json'), 'utf8')).gradient.data as number[];
     const catMap = await read(a[0]?.outDir ?? '');
     // on wasm (the default backend) a float32 OneHot mask once zeroed every gradient: the map must have contrast
@@ -82,6 +82,8 @@ describe('visualizeImages', () => {
     expect(() => parseLayers('0,x')).toThrow("--layers expects 'all' or comma-separated layer indices ≥ 0 such as 0,6,11, got '0,x'");
     expect(outputNames(['a/cat/1.jpg', 'a/dog/1.jpg', 'b/2.png'])).toEqual(['cat-1', 'dog-1', 'b-2']);
     expect(outputNames(['x/cat/1.jpg', 'x/cat/2.jpg'])).toEqual(['1', '2']);
+    // the same folder name under two parents, and one stem in two formats: a numeric suffix, in order
+    expect(outputNames(['a/cat/1.jpg', 'b/cat/1.jpg', 'b/cat/1.png'])).toEqual(['cat-1', 'cat-1-2', 'cat-1-3']);
   });
 });
 
@@ -100,6 +102,19 @@ describe('vitlens visualize (built binary)', () => {
     );
     const figure = await readPng(path.join(out, 'dog-0001', 'figure.png'));
     expect(figure.width).toBe(12 + 4 * (160 + 12)); // input, layer 1, rollout, gradient in one row
+  });
+
+  it('draws the good images of a folder, names the corrupt JPEG on one line with why, and exits non-zero', async () => {
+    const mixed = path.join(tmp, 'mixed');
+    await fs.cp(images, mixed, { recursive: true });
+    await writeCorruptJpegFile(path.join(mixed, 'cat', '0002.jpg'));
+    const out = path.join(tmp, 'mixed-out');
+    const { code, stdout, stderr } = await runBuiltCli(['visualize', '--checkpoint', checkpoint, '--image', mixed, '--method', 'rollout', '--out', out]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^vitlens: skipped .*0002\.jpg: corrupt or unsupported JPEG \(.+\)\n/);
+    expect(stderr).toMatch(/\nvitlens: 1 of 3 images could not be read \(each is named above\); the other 2 were processed\n$/);
+    expect(stdout.trim().split('\n').map((l) => path.basename(l.split(':')[0] as string))).toEqual(['0001.png', '0001.jpg']);
+    expect((await fs.readdir(out)).sort()).toEqual(['cat-0001', 'dog-0001']);
   });
 
   it('explains bad flags with the valid choices', async () => {

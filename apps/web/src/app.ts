@@ -8,6 +8,7 @@ import { type DecodedImage, decodeImage, displayPixels } from './image';
 import { Controls } from './ui/controls';
 import { byId } from './ui/dom';
 import { filesFromDrop, imageFromPaste } from './ui/input';
+import { drawHeadGrid } from './ui/heads';
 import { drawLayerGrid, drawMainOverlay, drawSummaries } from './ui/maps';
 import { renderTop5 } from './ui/top5';
 
@@ -107,14 +108,16 @@ export class App {
     const params = [...model.params.values()].reduce((sum, v) => sum + v.size, 0);
     this.controls.configure(c.num_hidden_layers, c.num_attention_heads);
     byId('layer-grid').replaceChildren();
+    byId('head-grid').replaceChildren();
     this.setStatus('Compiling the model…');
     await warmUp(model);
     this.loaded = loaded;
     const info = byId('model-info');
     info.textContent = `${c.num_hidden_layers} layers · ${c.num_attention_heads} heads · ${c.image_size}px/${c.patch_size}`;
-    info.title =
-      `${loaded.source}: ${(params / 1e6).toFixed(2)}M parameters, ${formatBytes(loaded.weightsBytes)}, ` +
-      `${classNames(c).length} classes (${classNames(c).slice(0, 10).join(', ')}${classNames(c).length > 10 ? ', …' : ''})`;
+    const classes = model.hasClassifier
+      ? `${classNames(c).length} classes (${classNames(c).slice(0, 10).join(', ')}${classNames(c).length > 10 ? ', …' : ''})`
+      : 'no classifier (a headless encoder such as DINO: attention and its CLS embedding only)';
+    info.title = `${loaded.source}: ${model.architecture}, ${(params / 1e6).toFixed(2)}M parameters, ${formatBytes(loaded.weightsBytes)}, ${classes}`;
     this.hideError();
     this.setState('model-ready');
     this.setStatus(`Model ready: ${loaded.source}, ${(params / 1e6).toFixed(2)}M parameters. Drop an image.`);
@@ -234,8 +237,13 @@ export class App {
     const best = analysis.top[0];
     const headline = byId('headline');
     headline.className = 'headline';
-    headline.textContent = best?.label ?? '?';
-    headline.append(Object.assign(document.createElement('small'), { textContent: `${((best?.probability ?? 0) * 100).toFixed(1)}%` }));
+    if (analysis.embeddingNorm !== undefined) {
+      headline.textContent = `${loaded.model.architecture}: no classifier`;
+      headline.append(Object.assign(document.createElement('small'), { textContent: `CLS embedding norm ${analysis.embeddingNorm.toFixed(2)}` }));
+    } else {
+      headline.textContent = best?.label ?? '?';
+      headline.append(Object.assign(document.createElement('small'), { textContent: `${((best?.probability ?? 0) * 100).toFixed(1)}%` }));
+    }
     this.renderTop5();
     await this.render();
     await this.computeGradients(run);
@@ -266,8 +274,9 @@ export class App {
     analysis.attention = { ...analysis.attention, gradients };
     const gradientMs = performance.now() - started;
     document.body.dataset.gradientMs = gradientMs.toFixed(2);
-    const label = classNames(loaded.model.config)[this.gradientClass] ?? String(this.gradientClass);
-    byId('gradient-target').textContent = `Gradient-weighted map for '${label}' (click a class to change it).`;
+    byId('gradient-target').textContent = loaded.model.hasClassifier
+      ? `Gradient-weighted map for '${classNames(loaded.model.config)[this.gradientClass] ?? String(this.gradientClass)}' (click a class to change it).`
+      : 'Gradient-weighted map for the norm of the CLS embedding (this model has no classes).';
     this.setStatus(`Forward pass ${analysis.inferenceMs.toFixed(1)} ms, attention gradients ${gradientMs.toFixed(1)} ms.`);
     await this.render();
     // live tensors after a full analysis (the model's weights only): the e2e test checks it stays flat
@@ -290,15 +299,16 @@ export class App {
         this.controls.selectLayer(layer);
         void this.render();
       });
+      drawHeadGrid(byId('head-grid'), byId('heads-caption'), image.thumb, data, settings);
     } catch (error) {
       this.showError(`drawing the attention maps failed: ${message(error)}`);
       return;
     }
-    const heads = settings.head === null ? `${settings.fusion} of heads` : `head ${settings.head + 1}`;
+    const heads = settings.head === null ? `${settings.fusion} of heads` : `head ${settings.head}`;
     const layers = data.layers.length;
     byId('overlay-caption').textContent =
       settings.method === 'cls'
-        ? `CLS attention, layer ${settings.layer + 1} of ${layers}, ${heads}`
+        ? `CLS attention, layer ${settings.layer} of 0–${layers - 1}, ${heads}`
         : settings.method === 'rollout'
           ? `Attention rollout over ${layers} layers, ${heads}`
           : `Gradient-weighted attention over ${layers} layers`;

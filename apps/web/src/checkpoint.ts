@@ -1,8 +1,8 @@
-import { CONFIG_FILE, modelFromFiles, PROCESSOR_FILE, type ViTForImageClassification, WEIGHTS_FILE } from '@vitlens/vit-model';
+import { CONFIG_FILE, modelFromFiles, PROCESSOR_FILE, type VisionTransformer, WEIGHTS_FILE } from '@vitlens/vit-model';
 
 /** A model and where it came from, for the page header. */
 export interface LoadedModel {
-  model: ViTForImageClassification;
+  model: VisionTransformer;
   source: string;
   weightsBytes: number;
 }

@@ -4,10 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@vitlens/core';
+import { encodePng } from '@vitlens/attention-viz/node';
 import { createConfig, ViTForImageClassification } from '@vitlens/vit-model';
 import { saveCheckpoint } from '@vitlens/vit-model/node';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPnpm } from '../../../scripts/pnpm.mjs';
 
 // End to end: the built page, served by the built `vitlens serve`, driven in Debian's Chromium.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -57,11 +59,11 @@ async function ensureBuilt(): Promise<void> {
     ['apps/web/index.html', 'apps/web/src', 'apps/web/vite.config.ts', 'packages/core/src', 'packages/vit-model/src', 'packages/attention-viz/src'].map(r),
   );
   if (pageSources > (await newestMtime([r('apps/web/dist/index.html')]))) {
-    execFileSync('pnpm', ['--filter', '@vitlens/web', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    runPnpm(['--filter', '@vitlens/web', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   }
   const cliInputs = await newestMtime([r('apps/cli/src'), r('apps/cli/tsup.config.ts'), r('apps/web/dist/index.html')]);
   if (cliInputs > Math.min(await newestMtime([bin]), await newestMtime([r('apps/cli/dist/web/index.html')]))) {
-    execFileSync('pnpm', ['--filter', '@vitlens/cli', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    runPnpm(['--filter', '@vitlens/cli', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   }
 }
 
@@ -227,7 +229,14 @@ describe('the page served by vitlens serve', () => {
     expectDrawn(overlay as CanvasStats, 'overlay');
     const layers = await canvasStats('#layer-grid canvas');
     expect(layers).toHaveLength(LAYERS);
-    for (const [i, s] of layers.entries()) expectDrawn(s, `layer ${i + 1}`);
+    // layers are numbered from 0, as in the checkpoint, the Node figures and `vitlens visualize --layers`
+    expect(await page.$$eval('#layer-grid .layer-map span', (spans) => spans.map((s) => s.textContent))).toEqual(
+      Array.from({ length: LAYERS }, (_, i) => `layer ${i}`),
+    );
+    expect(await page.$$eval('#layer option', (options) => options.map((o) => o.textContent))).toEqual(
+      Array.from({ length: LAYERS }, (_, i) => `layer ${i}${i === LAYERS - 1 ? ' (last)' : ''}`),
+    );
+    for (const [i, s] of layers.entries()) expectDrawn(s, `layer ${i}`);
     expect(new Set(layers.map((s) => s.hash)).size).toBe(LAYERS); // each layer attends differently
     expectDrawn((await canvasStats('#rollout-map'))[0] as CanvasStats, 'rollout');
     expectDrawn((await canvasStats('#gradient-map'))[0] as CanvasStats, 'gradient');
@@ -239,7 +248,7 @@ describe('the page served by vitlens serve', () => {
     await selectAndWait('#layer', '0');
     const firstLayer = await hash();
     expect(firstLayer).not.toBe(lastLayer);
-    expect(await page.textContent('#overlay-caption')).toBe(`CLS attention, layer 1 of ${LAYERS}, mean of heads`);
+    expect(await page.textContent('#overlay-caption')).toBe(`CLS attention, layer 0 of 0–${LAYERS - 1}, mean of heads`);
     await selectAndWait('#method', 'rollout');
     const rollout = await hash();
     expect(rollout).not.toBe(firstLayer);
@@ -346,6 +355,40 @@ describe('the page on another backend', () => {
   });
 });
 
+describe('the page and Node', () => {
+  it('give the same logits for the same decoded pixels and checkpoint (to 1e-4): the page vs vitlens predict', async () => {
+    // The pixels Chromium decoded for the page's first analysis (cat/0003.jpg, wasm): the page decodes
+    // with createImageBitmap and draws at the natural size, as here. Node's JPEG decoder (jpeg-js)
+    // gives other pixels for the same file (chroma upsampling), so Node gets these exact pixels as a PNG.
+    const jpegBytes = await fs.readFile(path.join(cifarJpeg, 'train', 'cat', '0003.jpg'));
+    const decoded = await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
+      const canvas = document.createElement('canvas');
+      canvas.width = bitmap.width;
+      canvas.height = bitmap.height;
+      const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
+      ctx.drawImage(bitmap, 0, 0);
+      return { data: Array.from(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data), width: bitmap.width, height: bitmap.height };
+    }, jpegBytes.toString('base64'));
+    const png = path.join(tmp, 'cat-0003-as-chromium-decodes-it.png');
+    await fs.writeFile(png, encodePng({ data: Uint8Array.from(decoded.data), width: decoded.width, height: decoded.height, channels: 4 }));
+    const out = execFileSync(process.execPath, [bin, 'predict', '--checkpoint', path.join(tmp, 'checkpoint'), '--image', png, '--json', '--backend', 'wasm'], {
+      encoding: 'utf8',
+    });
+    const nodeLogits = (JSON.parse(out) as { images: { logits: number[] }[] }).images[0]?.logits as number[];
+    expect(nodeLogits).toHaveLength(CLASSES.length);
+    // The page shows probabilities; their logs are the logits less one constant (the log-sum-exp),
+    // so both sides are compared centred on their mean.
+    const centred = (v: number[]) => v.map((x) => x - v.reduce((a, b) => a + b, 0) / v.length);
+    const pageSide = centred(CLASSES.map((c) => Math.log(firstBackendProbabilities[c] as number)));
+    const nodeSide = centred(nodeLogits);
+    // the logits of this random model spread over ~0.3, far beyond the tolerance
+    expect(Math.max(...nodeSide) - Math.min(...nodeSide)).toBeGreaterThan(0.01);
+    for (const [i, c] of CLASSES.entries()) expect(Math.abs((pageSide[i] as number) - (nodeSide[i] as number)), c).toBeLessThan(1e-4);
+  });
+});
+
 describe('the page when the server has no checkpoint', () => {
   let bare: Page;
   const errors: string[] = [];
@@ -358,7 +401,7 @@ describe('the page when the server has no checkpoint', () => {
 
   it("shows the server's 404 error and hides the random-image button", async () => {
     await bare.waitForFunction(() => document.body.dataset.state === 'no-model', undefined, { timeout: 60_000 });
-    expect(await bare.textContent('#error-text')).toMatch(/no checkpoint at .*models\/default: config\.json and model\.safetensors are missing/);
+    expect(await bare.textContent('#error-text')).toMatch(/no checkpoint at default: config\.json and model\.safetensors are missing/);
     expect(await bare.isVisible('#sample-button')).toBe(false);
   });
 
@@ -378,6 +421,27 @@ describe('the page when the server has no checkpoint', () => {
     expect(await bare.textContent('#model-info')).toBe(`${LAYERS} layers · 2 heads · 32px/4`);
     await bare.setInputFiles('#file-input', path.join(cifarJpeg, 'train', 'deer', '0000.jpg'));
     await bare.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 60_000 });
+    expect(await bare.$$eval('#top5 li', (items) => items.length)).toBe(5);
+    expect(errors).toEqual([]);
+  });
+
+  it('runs a dropped DINO-layout ViTModel (no classifier): says so, and shows one layer\'s heads side by side', async () => {
+    const dir = path.join(repoRoot, 'packages', 'vit-model', 'test', 'fixtures', 'tiny-dino');
+    await bare.setInputFiles('#checkpoint-input', ['config.json', 'preprocessor_config.json', 'model.safetensors'].map((f) => path.join(dir, f)));
+    await bare.waitForFunction(() => document.body.dataset.state === 'ready' && /no classifier/.test(document.querySelector('#headline')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    expect(await bare.textContent('#headline')).toMatch(/^ViTModel: no classifier/);
+    expect(await bare.$$eval('#top5 li', (items) => items.length)).toBe(0);
+    expect(await bare.textContent('#gradient-target')).toMatch(/norm of the CLS embedding/);
+    expect(await bare.$$eval('#head-grid canvas', (items) => items.length)).toBe(2);
+    expect(await bare.textContent('#heads-caption')).toMatch(/^layer 1: each of its 2 heads alone/);
+    expect(errors).toEqual([]);
+  });
+
+  it('runs a dropped DeiT with teacher (CLS + distillation tokens) and classifies with it', async () => {
+    const dir = path.join(repoRoot, 'packages', 'vit-model', 'test', 'fixtures', 'tiny-deit-distilled');
+    await bare.setInputFiles('#checkpoint-input', ['config.json', 'preprocessor_config.json', 'model.safetensors'].map((f) => path.join(dir, f)));
+    await bare.waitForFunction(() => document.body.dataset.state === 'ready' && /^class/.test(document.querySelector('#headline')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    expect(await bare.textContent('#headline')).toMatch(/^class[0-4]/);
     expect(await bare.$$eval('#top5 li', (items) => items.length)).toBe(5);
     expect(errors).toEqual([]);
   });

@@ -10,6 +10,7 @@ export { gradientAttention, gradientRelevance } from './maps/gradient';
 export { normalizeMap, percentile, NORMALIZATIONS, type Normalization, type NormalizeOptions } from './maps/normalize';
 export { upsampleBilinear } from './maps/upsample';
 export { attentionMap, type AttentionMapOptions } from './maps/dispatch';
+export { DINO_KEEP, dinoMasks, headMaps, type DinoOptions } from './maps/heads';
 export {
   COLORMAP_NAMES,
   COLORMAP_SIZE,

@@ -5,6 +5,8 @@ export interface AttentionDataJson {
   heads: number;
   gridHeight: number;
   gridWidth: number;
+  /** Special tokens before the patches; omitted = 1 (CLS). */
+  prefixTokens?: number;
   layers: number[][];
   gradients?: number[][];
 }
@@ -17,6 +19,7 @@ export function attentionDataToJson(data: AttentionData): AttentionDataJson {
     gridWidth: data.gridWidth,
     layers: data.layers.map((l) => Array.from(l)),
   };
+  if (data.prefixTokens !== undefined) json.prefixTokens = data.prefixTokens;
   if (data.gradients) json.gradients = data.gradients.map((g) => Array.from(g));
   return json;
 }
@@ -41,7 +44,11 @@ export function attentionDataFromJson(value: unknown, source = 'attention JSON')
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${source}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
   }
   const heads = o.heads as number;
-  const t = 1 + (o.gridHeight as number) * (o.gridWidth as number);
+  const prefix = o.prefixTokens ?? 1;
+  if (typeof prefix !== 'number' || !Number.isInteger(prefix) || prefix <= 0) {
+    throw new Error(`${source}: prefixTokens must be a positive integer (1 = CLS, 2 = CLS + distillation), got ${JSON.stringify(prefix)}`);
+  }
+  const t = prefix + (o.gridHeight as number) * (o.gridWidth as number);
   const readLayers = (field: 'layers' | 'gradients'): Float32Array[] => {
     const arr = o[field];
     if (!Array.isArray(arr) || arr.length === 0) throw new Error(`${source}: ${field} must be a non-empty array of [heads·T·T] number arrays`);
@@ -55,6 +62,7 @@ export function attentionDataFromJson(value: unknown, source = 'attention JSON')
     });
   };
   const data: AttentionData = { heads, gridHeight: o.gridHeight as number, gridWidth: o.gridWidth as number, layers: readLayers('layers') };
+  if (o.prefixTokens !== undefined) data.prefixTokens = prefix;
   if (o.gradients !== undefined) data.gradients = readLayers('gradients');
   return data;
 }

@@ -8,7 +8,8 @@ export const MAP_METHODS: readonly MapMethod[] = ['cls', 'rollout', 'gradient'];
 
 /**
  * The token layout of one image's attention. Tokens are `[CLS, patch 0, …, patch N-1]` with the
- * patches in row-major order over a `gridHeight × gridWidth` grid, so `T = 1 + gridHeight·gridWidth`.
+ * patches in row-major order over a `gridHeight × gridWidth` grid, so `T = 1 + gridHeight·gridWidth`;
+ * DeiT puts its distillation token after CLS (`prefixTokens: 2`, `T = 2 + gridHeight·gridWidth`).
  */
 export interface TokenGrid {
   /** Attention heads per layer. */
@@ -17,6 +18,13 @@ export interface TokenGrid {
   gridHeight: number;
   /** Patch columns (image width / patch size). */
   gridWidth: number;
+  /** Special tokens before the patches: 1 (CLS, the default) or 2 (DeiT: CLS, distillation). */
+  prefixTokens?: number;
+}
+
+/** Which token's attention row a map reads: 0 = CLS (default), 1 = DeiT's distillation token. */
+export interface QuerySelection {
+  query?: number;
 }
 
 /** A 2-D map, row-major `[height, width]`. */

@@ -19,18 +19,80 @@ export function sniffImageFormat(bytes: Uint8Array): 'jpeg' | 'png' | null {
 }
 
 /**
- * Decode a JPEG or PNG (pure JS: jpeg-js, pngjs) to RGB. PNG alpha is dropped, as PIL's
- * `convert('RGB')` does. Throws a `DataError` naming `name` when the bytes do not decode.
+ * Largest image decoded, in pixels (40 megapixels: a high-resolution phone photo). Decoding holds
+ * several bytes per pixel (a 40 MP PNG passes ~450 MB through pngjs), so larger images are refused
+ * from their header, before any pixel is decoded.
  */
-export function decodeImage(bytes: Uint8Array, name = '<image>'): DecodedImage {
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+/**
+ * Width and height from a JPEG's or PNG's header, without decoding: PNG's IHDR, JPEG's first
+ * start-of-frame marker. `null` when the bytes are neither or the header is cut short.
+ */
+export function readImageSize(bytes: Uint8Array): { format: 'jpeg' | 'png'; width: number; height: number } | null {
+  const format = sniffImageFormat(bytes);
+  const u16 = (i: number) => ((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0);
+  if (format === 'png') {
+    // signature (8), IHDR length (4), "IHDR" (4), width (4), height (4)
+    if (bytes.length < 24) return null;
+    const u32 = (i: number) => ((u16(i) << 16) >>> 0) + u16(i + 2);
+    return { format, width: u32(16), height: u32(20) };
+  }
+  if (format === 'jpeg') {
+    let i = 2;
+    while (i + 9 < bytes.length) {
+      if (bytes[i] !== 0xff) return null;
+      const marker = bytes[i + 1]!;
+      if (marker === 0xff) {
+        i++; // fill byte
+        continue;
+      }
+      // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): precision (1), height (2), width (2)
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return { format, width: u16(i + 7), height: u16(i + 5) };
+      }
+      if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+        i += 2; // markers without a length
+        continue;
+      }
+      i += 2 + u16(i + 2);
+    }
+    return null;
+  }
+  return null;
+}
+
+/**
+ * Refuse an image whose header says it is over `maxPixels`, naming the file, its size and the limit.
+ * `DataError` with field 'size'.
+ */
+export function checkImageSize(bytes: Uint8Array, name: string, maxPixels = MAX_IMAGE_PIXELS): void {
+  const size = readImageSize(bytes);
+  if (size === null || size.width * size.height <= maxPixels) return;
+  const mp = (n: number) => `${(n / 1e6).toFixed(1)} MP`;
+  throw new DataError(
+    `${name}: ${size.width}×${size.height} pixels (${mp(size.width * size.height)}) is over the ${mp(maxPixels)} limit; ` +
+      'scale the image down first',
+    name,
+    'size',
+  );
+}
+
+/**
+ * Decode a JPEG or PNG (pure JS: jpeg-js, pngjs) to RGB. PNG alpha is dropped, as PIL's
+ * `convert('RGB')` does. Throws a `DataError` naming `name` when the bytes do not decode, or when
+ * the header says the image is over `maxPixels` (checked before decoding).
+ */
+export function decodeImage(bytes: Uint8Array, name = '<image>', maxPixels = MAX_IMAGE_PIXELS): DecodedImage {
   const format = sniffImageFormat(bytes);
   if (format === null) {
     throw new DataError(`${name}: not a JPEG or PNG (first bytes ${hex(bytes.subarray(0, 4))})`, name, 'format');
   }
+  checkImageSize(bytes, name, maxPixels);
   try {
     if (format === 'jpeg') {
       // tolerantDecoding off: a truncated scan must fail rather than come back half grey.
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: 50 });
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: maxPixels / 1e6 });
       if (img.data.length !== img.width * img.height * 3) throw new Error(`decoded ${img.data.length} bytes for ${img.width}×${img.height}×3`);
       return { data: img.data, height: img.height, width: img.width };
     }

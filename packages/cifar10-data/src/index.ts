@@ -18,8 +18,8 @@ export {
   type BinarySource,
   type ParseBatchOptions,
 } from './binary';
-export { decodeImage, sniffImageFormat, type DecodedImage } from './decode';
-export { resizeBilinearU8 } from './resize';
+export { MAX_IMAGE_PIXELS, checkImageSize, decodeImage, readImageSize, sniffImageFormat, type DecodedImage } from './decode';
+export { resizeBilinearU8, shrinkToFitU8 } from './resize';
 export { DatasetAssembler, describeRepairs, type AssembleOptions } from './assemble';
 export { stratifiedSplit } from './split';
 export { batchIterator } from './batch';

@@ -30,3 +30,49 @@ export function resizeBilinearU8(src: Uint8Array, height: number, width: number,
   }
   return out;
 }
+
+/**
+ * Shrink one uint8 HWC image (3 channels) so that its longer side is at most `maxSide`, keeping
+ * the aspect ratio, by area averaging (each output pixel is the mean of the input pixels it
+ * covers, so nothing aliases). Images already small enough come back as they are.
+ */
+export function shrinkToFitU8(src: Uint8Array, height: number, width: number, maxSide: number): { data: Uint8Array; height: number; width: number } {
+  if (Math.max(height, width) <= maxSide) return { data: src, height, width };
+  const scale = maxSide / Math.max(height, width);
+  const outH = Math.max(1, Math.round(height * scale));
+  const outW = Math.max(1, Math.round(width * scale));
+  // Per output column: the input columns it covers and their weights (fractional at the edges).
+  const sx = width / outW;
+  const sy = height / outH;
+  const acc = new Float64Array(outW * 3);
+  const out = new Uint8Array(outH * outW * 3);
+  for (let oy = 0; oy < outH; oy++) {
+    acc.fill(0);
+    const y0 = oy * sy;
+    const y1 = y0 + sy;
+    for (let y = Math.floor(y0); y < Math.min(height, Math.ceil(y1)); y++) {
+      const wy = Math.min(y + 1, y1) - Math.max(y, y0);
+      const row = y * width * 3;
+      for (let ox = 0; ox < outW; ox++) {
+        const x0 = ox * sx;
+        const x1 = x0 + sx;
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let x = Math.floor(x0); x < Math.min(width, Math.ceil(x1)); x++) {
+          const wx = Math.min(x + 1, x1) - Math.max(x, x0);
+          const i = row + x * 3;
+          r += src[i]! * wx;
+          g += src[i + 1]! * wx;
+          b += src[i + 2]! * wx;
+        }
+        acc[ox * 3] = acc[ox * 3]! + r * wy;
+        acc[ox * 3 + 1] = acc[ox * 3 + 1]! + g * wy;
+        acc[ox * 3 + 2] = acc[ox * 3 + 2]! + b * wy;
+      }
+    }
+    const area = sx * sy;
+    for (let k = 0; k < outW * 3; k++) out[oy * outW * 3 + k] = Math.round(acc[k]! / area);
+  }
+  return { data: out, height: outH, width: outW };
+}

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerFastWasmKernels, registerFusedWasmKernels, unregisterFastWasmKernels, unregisterFusedWasmKernels } from './kernels';
+import {
+  registerFastWasmKernels,
+  registerFusedWasmKernels,
+  registerNativeKernels,
+  unregisterFastWasmKernels,
+  unregisterFusedWasmKernels,
+  unregisterNativeKernels,
+} from './kernels';
 
 /** The backends vitlens knows, by their tfjs registry names. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -18,6 +25,9 @@ const NODE_ORDER: readonly BackendCandidate[] = [
   { name: 'wasm', module: '@tensorflow/tfjs-backend-wasm' },
   { name: 'cpu', module: '@tensorflow/tfjs-backend-cpu' },
 ];
+
+/** The backends that run in Node, in the order `initBackend` tries them (`tensorflow`, `wasm`, `cpu`). */
+export const NODE_BACKEND_NAMES: readonly BackendName[] = [...new Set(NODE_ORDER.map((c) => c.name))];
 
 const BROWSER_ORDER: readonly BackendCandidate[] = [
   { name: 'webgpu', module: '@tensorflow/tfjs-backend-webgpu' },
@@ -45,6 +55,8 @@ export interface BackendChoice {
   /** Every candidate tried, in order. */
   attempts: BackendAttempt[];
   runtime: 'node' | 'browser';
+  /** The TensorFlow version behind the native `tensorflow` backend (its libtensorflow), else undefined. */
+  tensorflowVersion?: string | undefined;
 }
 
 export interface InitBackendOptions {
@@ -68,9 +80,10 @@ export interface InitBackendOptions {
    */
   importModule?: ((module: string) => Promise<unknown>) | undefined;
   /**
-   * On the wasm backend, replace the stock BatchMatMul (batched / transposed products: attention)
-   * with vitlens's WebAssembly SIMD kernel. Default true; `false` or the environment variable
-   * `VITLENS_FAST_KERNELS=0` keeps (or restores) the stock kernel.
+   * Register vitlens's fused kernels: on wasm, the WebAssembly SIMD BatchMatMul (attention) and the
+   * fused GELU/LayerNorm; on tensorflow, GELU and LayerNorm from native TensorFlow ops
+   * (FusedBatchNormV3, Erf). Default true; `false` or the environment variable
+   * `VITLENS_FAST_KERNELS=0` keeps (or restores) the stock kernels and the composite ops.
    */
   fastKernels?: boolean | undefined;
 }
@@ -115,6 +128,23 @@ function errorText(error: unknown): string {
   return text.split('\n')[0] ?? text;
 }
 
+/**
+ * The version of the libtensorflow behind the registered `tensorflow` backend (tfjs-node's binding
+ * reports `TF_Version()`), or undefined when that backend is not registered.
+ */
+export function nativeTensorflowVersion(): string | undefined {
+  if (tf.findBackendFactory('tensorflow') == null) return undefined;
+  const backend = tf.findBackend('tensorflow') as { binding?: { TF_Version?: unknown } } | null;
+  const version = backend?.binding?.TF_Version;
+  return typeof version === 'string' ? version : undefined;
+}
+
+/** libtensorflow logs oneDNN/CPU-feature notices on every load unless told otherwise. */
+function quietNativeLogs(): void {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  if (proc?.env && proc.env.TF_CPP_MIN_LOG_LEVEL === undefined) proc.env.TF_CPP_MIN_LOG_LEVEL = '2';
+}
+
 async function tryCandidate(
   candidate: BackendCandidate,
   options: InitBackendOptions,
@@ -122,6 +152,7 @@ async function tryCandidate(
   const attempt: BackendAttempt = { name: candidate.name, module: candidate.module, ok: false };
   try {
     if (tf.findBackendFactory(candidate.name) == null) {
+      if (candidate.name === 'tensorflow') quietNativeLogs();
       await (options.importModule ?? defaultImport)(candidate.module);
     }
     if (tf.findBackendFactory(candidate.name) == null) {
@@ -142,15 +173,27 @@ async function tryCandidate(
     attempt.ok = true;
   } catch (error) {
     attempt.error = errorText(error);
+    // tfjs-node installed without its addon (its download cannot run, or pnpm skipped the script):
+    // tfjs-node's own advice (`npm rebuild …`) downloads libtensorflow again.
+    if (candidate.name === 'tensorflow' && /tfjs_binding\.node/.test(attempt.error)) {
+      attempt.error += ' (build it with `pnpm native` in the vitlens repository: see its README, "Native TensorFlow")';
+    }
   }
   return attempt;
 }
 
+function versionFor(name: BackendName): string | undefined {
+  return name === 'tensorflow' ? nativeTensorflowVersion() : undefined;
+}
+
 function applyFastKernels(name: BackendName, options: InitBackendOptions): void {
-  if (name !== 'wasm') return;
+  if (name !== 'wasm' && name !== 'tensorflow') return;
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   const enabled = options.fastKernels ?? proc?.env?.VITLENS_FAST_KERNELS?.trim() !== '0';
-  if (enabled) {
+  if (name === 'tensorflow') {
+    if (enabled) registerNativeKernels();
+    else unregisterNativeKernels();
+  } else if (enabled) {
     registerFastWasmKernels();
     registerFusedWasmKernels();
   } else {
@@ -196,7 +239,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         const reason = `backend '${forced}' (${candidate.module}) forced by ${forcedSource}`;
         log(`vitlens: ${reason}`);
         applyFastKernels(forced, options);
-        return { name: forced, module: candidate.module, reason, attempts, runtime };
+        return { name: forced, module: candidate.module, reason, attempts, runtime, tensorflowVersion: versionFor(forced) };
       }
     }
     // Probing activates each backend in turn; put back the one that was active before.
@@ -230,7 +273,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       for (const s of skipped) log(`vitlens: skipped ${s.module}: ${s.error}`);
       log(`vitlens: using ${reason}`);
       applyFastKernels(candidate.name, options);
-      return { name: candidate.name, module: candidate.module, reason, attempts, runtime };
+      return { name: candidate.name, module: candidate.module, reason, attempts, runtime, tensorflowVersion: versionFor(candidate.name) };
     }
   }
   throw new BackendUnavailableError(

@@ -5,8 +5,10 @@ export { tf };
 export {
   BACKEND_NAMES,
   BackendUnavailableError,
+  NODE_BACKEND_NAMES,
   detectRuntime,
   initBackend,
+  nativeTensorflowVersion,
   type BackendAttempt,
   type BackendChoice,
   type BackendName,
@@ -20,8 +22,10 @@ export {
   fusedKernel,
   registerFastWasmKernels,
   registerFusedWasmKernels,
+  registerNativeKernels,
   unregisterFastWasmKernels,
   unregisterFusedWasmKernels,
+  unregisterNativeKernels,
 } from './kernels';
 export { Rng, type RngState } from './rng';
 export { MemoryGuard, TensorLeakError, expectFlatMemory, type LeakRecord } from './memory';

@@ -7,6 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 export interface PreprocessOptions {
   /** Resize to this size with bilinear interpolation (half-pixel centres, as PIL/torch do). */
   resize?: { height: number; width: number } | undefined;
+  /**
+   * After resizing, keep the centre `height × width` (HF `center_crop`: top = ⌊(H − h)/2⌋,
+   * left = ⌊(W − w)/2⌋), as DeiT's 256 → 224. Must not exceed the resized size.
+   */
+  centerCrop?: { height: number; width: number } | undefined;
   /** Multiply pixel values by this (HF default 1/255). Omit to keep 0..255. */
   rescaleFactor?: number | undefined;
   /** Per-channel mean and std applied after rescaling. Omit to skip normalisation. */
@@ -39,6 +44,12 @@ export function pixelsToTensor(
     let x: tf.Tensor4D = tf.cast(tf.tensor4d(Int32Array.from(pixels), [n, h, w, c], 'int32'), 'float32');
     if (options.resize && (options.resize.height !== h || options.resize.width !== w)) {
       x = tf.image.resizeBilinear(x, [options.resize.height, options.resize.width], false, true);
+    }
+    if (options.centerCrop) {
+      const [, rh, rw] = x.shape;
+      const { height: ch, width: cw } = options.centerCrop;
+      if (ch > rh || cw > rw) throw new Error(`pixelsToTensor: centre crop ${ch}×${cw} is larger than the ${rh}×${rw} image`);
+      x = tf.slice(x, [0, Math.floor((rh - ch) / 2), Math.floor((rw - cw) / 2), 0], [n, ch, cw, c]);
     }
     if (options.rescaleFactor !== undefined) x = tf.mul(x, options.rescaleFactor);
     if (options.mean && options.std) {

@@ -120,13 +120,7 @@ function asBytes(input: Uint8Array | ArrayBuffer, source: string): Uint8Array {
   throw new SafetensorsError(`${source}: expected a Uint8Array or ArrayBuffer, got ${typeof input}`, source);
 }
 
-interface HeaderEntry {
-  name: string;
-  dtype: SafetensorsDtype;
-  shape: number[];
-  begin: number;
-  end: number;
-}
+type HeaderEntry = SafetensorsHeaderEntry;
 
 /** Parse and check one header entry: field presence and types, dtype, shape, offsets, size. */
 function parseEntry(name: string, value: unknown, dataBytes: number, source: string): HeaderEntry {
@@ -206,31 +200,49 @@ function tensorData(bytes: Uint8Array, start: number, entry: HeaderEntry): Safet
   return out;
 }
 
+/** One tensor as the header describes it: dtype, shape and its byte range in the data section. */
+export interface SafetensorsHeaderEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Byte offsets into the data section, as `data_offsets`. */
+  begin: number;
+  end: number;
+}
+
+/** A checked safetensors header: the tensors (no data), `__metadata__`, and where the data section starts. */
+export interface SafetensorsHeader {
+  /** Sorted by offset; together they tile the data section exactly. */
+  entries: SafetensorsHeaderEntry[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data section in the file (8 + the header length). */
+  dataStart: number;
+}
+
 /**
- * Parse safetensors bytes. Everything is validated before any tensor is built; a bad file throws a
- * `SafetensorsError` naming the source, the tensor and what was expected.
- *
- * Aligned tensors are views on `bytes` (no copy: they change if `bytes` does); unaligned ones are
- * copied into fresh arrays.
+ * Parse and check the header of a safetensors file of `fileBytes` bytes whose first bytes are
+ * `prefix` (at least the 8-byte length and the header; the whole file will do). Checks everything
+ * `readSafetensors` checks without the tensor data, so a truncated or padded file is caught from
+ * its header and size alone.
  */
-export function readSafetensors(bytes: Uint8Array | ArrayBuffer, options: ReadSafetensorsOptions = {}): SafetensorsContents {
+export function parseSafetensorsHeader(prefix: Uint8Array, fileBytes: number, options: ReadSafetensorsOptions = {}): SafetensorsHeader {
   const source = options.source ?? 'safetensors buffer';
   const fail = (what: string): never => {
     throw new SafetensorsError(`${source}: ${what}`, source);
   };
-  const u8 = asBytes(bytes, source);
-  if (u8.length < 8) fail(`${u8.length} bytes is shorter than the 8-byte header length that starts a safetensors file`);
-  const headerLength = new DataView(u8.buffer, u8.byteOffset, 8).getBigUint64(0, true);
+  if (fileBytes < 8 || prefix.length < 8) fail(`${fileBytes} bytes is shorter than the 8-byte header length that starts a safetensors file`);
+  const headerLength = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     fail(`header length ${headerLength} bytes is over the ${MAX_HEADER_BYTES}-byte (100 MB) limit`);
   }
   const n = Number(headerLength);
-  if (8 + n > u8.length) {
-    fail(`header length ${n} bytes runs past the end of the file (${u8.length} bytes, so at most ${u8.length - 8})`);
+  if (8 + n > fileBytes) {
+    fail(`header length ${n} bytes runs past the end of the file (${fileBytes} bytes, so at most ${fileBytes - 8})`);
   }
+  if (8 + n > prefix.length) fail(`parseSafetensorsHeader: given ${prefix.length} bytes, the header needs ${8 + n}`);
   let text = '';
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + n));
   } catch {
     fail(`the ${n}-byte header is not valid UTF-8`);
   }
@@ -243,8 +255,8 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer, options: ReadSa
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     fail(`the header must be a JSON object mapping tensor names to {dtype, shape, data_offsets}, got ${JSON.stringify(header)?.slice(0, 80)}`);
   }
-  const start = 8 + n;
-  const dataBytes = u8.length - start;
+  const dataStart = 8 + n;
+  const dataBytes = fileBytes - dataStart;
 
   const metadata: Record<string, string> = {};
   const entries: HeaderEntry[] = [];
@@ -292,10 +304,22 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer, options: ReadSa
         `are not covered by any tensor (data section ${dataBytes} bytes, tensors end at ${cursor})`,
     );
   }
+  return { entries, metadata, dataStart };
+}
 
+/**
+ * Parse safetensors bytes. Everything is validated before any tensor is built; a bad file throws a
+ * `SafetensorsError` naming the source, the tensor and what was expected.
+ *
+ * Aligned tensors are views on `bytes` (no copy: they change if `bytes` does); unaligned ones are
+ * copied into fresh arrays.
+ */
+export function readSafetensors(bytes: Uint8Array | ArrayBuffer, options: ReadSafetensorsOptions = {}): SafetensorsContents {
+  const u8 = asBytes(bytes, options.source ?? 'safetensors buffer');
+  const { entries, metadata, dataStart } = parseSafetensorsHeader(u8, u8.length, options);
   const tensors = new Map<string, SafetensorsTensor>();
   for (const entry of entries) {
-    tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data: tensorData(u8, start, entry) });
+    tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data: tensorData(u8, dataStart, entry) });
   }
   return { tensors, metadata };
 }

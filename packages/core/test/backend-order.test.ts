@@ -1,6 +1,5 @@
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../src/index';
+import { NODE_BACKEND_NAMES, initBackend, tf } from '../src/index';
 
 // Vitest runs each test file in a fresh process ('forks' pool), so no backend is registered yet
 // and every candidate really goes through `importModule` in order.
@@ -39,15 +38,23 @@ describe('initBackend tries the Node backends in order', () => {
       runtime: 'node',
       importModule: async (m) => {
         imported.push(m);
-        // Stand-in for tfjs-node-gpu: registers a 'tensorflow' backend on the shared tfjs-core.
-        if (m === '@tensorflow/tfjs-node-gpu') tf.registerBackend('tensorflow', () => new MathBackendCPU());
-        else throw new Error(`${m} should not be imported`);
+        // tfjs-node-gpu cannot run here (CUDA 11.2); its CPU twin registers the same native
+        // 'tensorflow' backend (libtensorflow through the same binding) on the shared tfjs-core.
+        if (m === '@tensorflow/tfjs-node-gpu') return import('@tensorflow/tfjs-node');
+        throw new Error(`${m} should not be imported`);
       },
     });
     expect(imported).toEqual(['@tensorflow/tfjs-node-gpu']);
     expect(choice).toMatchObject({ name: 'tensorflow', module: '@tensorflow/tfjs-node-gpu' });
     expect(choice.reason).toBe("backend 'tensorflow' (@tensorflow/tfjs-node-gpu): the first choice in node");
     expect(tf.getBackend()).toBe('tensorflow');
+    expect(choice.tensorflowVersion).toMatch(/^2\.\d+\.\d+/);
     tf.removeBackend('tensorflow');
+  });
+});
+
+describe('NODE_BACKEND_NAMES', () => {
+  it('names the Node backends once each, in the order initBackend tries them (what the CLI offers as --backend)', () => {
+    expect(NODE_BACKEND_NAMES).toEqual(['tensorflow', 'wasm', 'cpu']);
   });
 });

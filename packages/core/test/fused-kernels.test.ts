@@ -70,25 +70,33 @@ describe('erf32', () => {
   });
 });
 
-describe.each([
-  ['WebAssembly SIMD', true],
-  ['JS', false],
-] as const)('fused wasm kernels (%s)', (_, simd) => {
+/** Where the fused kernels run: wasm with its SIMD module or its JS fallback, and native TensorFlow ops. */
+const SETUPS = [
+  { label: 'wasm, WebAssembly SIMD', backend: 'wasm', simd: true },
+  { label: 'wasm, JS', backend: 'wasm', simd: false },
+  { label: 'tensorflow, native TensorFlow ops', backend: 'tensorflow', simd: undefined },
+] as const;
+
+/** Make `setup`'s backend active with its fused kernels registered as that setup wants them. */
+async function activate(setup: (typeof SETUPS)[number]): Promise<void> {
+  await initBackend({ prefer: setup.backend });
+  if (setup.backend === 'wasm') registerFusedWasmKernels({ simd: setup.simd });
+}
+
+describe.each(SETUPS)('fused kernels ($label)', (setup) => {
   beforeAll(async () => {
-    await initBackend({ prefer: 'wasm' });
-    registerFusedWasmKernels({ simd });
+    await activate(setup);
   });
   afterAll(async () => {
     registerFusedWasmKernels();
     await initBackend({ prefer: 'wasm' });
   });
 
-  it('are registered on wasm by initBackend and absent on cpu', async () => {
+  it('are registered by initBackend and absent on cpu', async () => {
     for (const name of Object.values(FUSED_KERNELS)) expect(fusedKernel(name), name).toBe(true);
     await initBackend({ prefer: 'cpu' });
     for (const name of Object.values(FUSED_KERNELS)) expect(fusedKernel(name), name).toBe(false);
-    await initBackend({ prefer: 'wasm' });
-    registerFusedWasmKernels({ simd });
+    await activate(setup);
   });
 
   // sizes around the SIMD width so the JS tail after the last group of 4 is covered too
@@ -197,19 +205,7 @@ describe.each([
     x.dispose();
   });
 
-  it('Identity shares the buffer instead of copying it, and the copy outlives its source', () => {
-    const backend = tf.backend() as unknown as { numDataIds(): number };
-    const x = tf.tensor([1, 2, 3, 4]);
-    const ids = backend.numDataIds();
-    const y = tf.clone(x);
-    expect(backend.numDataIds()).toBe(ids); // no new buffer
-    x.dispose();
-    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
-    y.dispose();
-    expect(backend.numDataIds()).toBe(ids - 1);
-  });
-
-  it('leave no tensors or wasm buffers behind, and fastKernels: false removes them', async () => {
+  it('leave no tensors or backend buffers behind, and fastKernels: false removes them', async () => {
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const x = tf.randomNormal([6, 10]);
     const gamma = tf.ones([10]);
@@ -224,11 +220,34 @@ describe.each([
     }
     expect({ tensors: tf.memory().numTensors, ids: backend.numDataIds() }).toEqual(before);
     tf.dispose([x, gamma, beta]);
-    await initBackend({ prefer: 'wasm', fastKernels: false });
+    await initBackend({ prefer: setup.backend, fastKernels: false });
     for (const name of Object.values(FUSED_KERNELS)) expect(fusedKernel(name), name).toBe(false);
+    await activate(setup);
+    for (const name of Object.values(FUSED_KERNELS)) expect(fusedKernel(name), name).toBe(true);
+  });
+});
+
+describe('wasm fused kernels', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm' });
+  });
+
+  it('Identity shares the buffer instead of copying it, and the copy outlives its source', () => {
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.tensor([1, 2, 3, 4]);
+    const ids = backend.numDataIds();
+    const y = tf.clone(x);
+    expect(backend.numDataIds()).toBe(ids); // no new buffer
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
+    y.dispose();
+    expect(backend.numDataIds()).toBe(ids - 1);
+  });
+
+  it('fastKernels: false restores the stock Identity, and initBackend puts the shared one back', async () => {
+    await initBackend({ prefer: 'wasm', fastKernels: false });
     expect(tf.getKernel('Identity', 'wasm')!.kernelFunc.name).not.toBe('sharedIdentity');
     await initBackend({ prefer: 'wasm' });
-    registerFusedWasmKernels({ simd });
     expect(tf.getKernel('Identity', 'wasm')!.kernelFunc.name).toBe('sharedIdentity');
   });
 });

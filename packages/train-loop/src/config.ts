@@ -50,6 +50,11 @@ export interface TrainConfig {
   /** Keep only the newest N numbered checkpoints (`last` and `best` are always kept); 0 keeps all. */
   keep: number;
   evalBatchSize: number;
+  /**
+   * Decay of an exponential moving average of the weights, evaluated each epoch and saved in each
+   * checkpoint's `ema/` folder; 0 keeps none.
+   */
+  ema: number;
 }
 
 /** What a recipe may leave to the command line. */
@@ -70,6 +75,7 @@ const RUN_DEFAULTS = {
   seed: 42,
   maxSteps: null,
   saveEvery: 0,
+  ema: 0,
 } as const;
 
 // From scratch on 32×32 (vit-mini / vit-tiny): DeiT-style AdamW, warmup + cosine, crop + flip,
@@ -122,6 +128,10 @@ export const RECIPES: Readonly<Record<string, TrainConfig>> = Object.freeze({
     augment: 'flip',
   },
   'cifar-scratch': CIFAR_SCRATCH,
+  // The shipped model's recipe, sized to one whole run: vit-mini for 50 epochs in one warmup + cosine
+  // (resumed runs continue it, never restart it), light augmentation (pad-4 crop + flip), label
+  // smoothing 0.1, and an average of the weights (EMA 0.999: about the last 3 epochs' worth).
+  'cifar-default': { ...CIFAR_SCRATCH, recipe: 'cifar-default', epochs: 50, keep: 2, ema: 0.999 },
   // cifar-scratch with RandAugment and mixup, on the larger preset, for longer runs.
   'cifar-scratch-strong': {
     ...CIFAR_SCRATCH,
@@ -170,11 +180,15 @@ export function validateTrainConfig(c: TrainConfig, source = 'train config'): Tr
   if (!num(c.mixup, 0)) fail(source, 'mixup', 'a number ≥ 0', c.mixup);
   if (!num(c.cutmix, 0)) fail(source, 'cutmix', 'a number ≥ 0', c.cutmix);
   if (!int(c.valPerClass, 0)) fail(source, 'valPerClass', 'an integer ≥ 0', c.valPerClass);
-  if (!int(c.seed, 0)) fail(source, 'seed', 'an integer ≥ 0', c.seed);
+  // Rng seeds are 32-bit: a larger seed would silently alias a smaller one.
+  if (!int(c.seed, 0) || c.seed > 0xffff_ffff) fail(source, 'seed', 'an integer from 0 to 4294967295', c.seed);
   if (c.maxSteps !== null && !int(c.maxSteps, 1)) fail(source, 'maxSteps', 'a positive integer or null', c.maxSteps);
   if (!int(c.saveEvery, 0)) fail(source, 'saveEvery', 'an integer ≥ 0', c.saveEvery);
   if (!int(c.keep, 0)) fail(source, 'keep', 'an integer ≥ 0', c.keep);
   if (!int(c.evalBatchSize, 1)) fail(source, 'evalBatchSize', 'a positive integer', c.evalBatchSize);
+  // Configurations saved before `ema` existed have none: no average.
+  if (c.ema === undefined) c.ema = 0;
+  if (!num(c.ema, 0, 1, true)) fail(source, 'ema', 'in [0, 1) (0 = no average of the weights)', c.ema);
   return c;
 }
 

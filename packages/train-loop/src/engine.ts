@@ -26,10 +26,22 @@ export function trainingBytesPerImage(c: ShapeConfig): number {
 /** Default activation budget of one micro-batch: the wasm heap is 4 GiB and also holds weights and optimizer state. */
 export const DEFAULT_MEMORY_BUDGET = 1024 ** 3;
 
+/**
+ * The budget on the native `tensorflow` backend, which has no 4 GiB heap and runs faster with larger
+ * micro-batches (fewer kernel launches per image: vit-mini 114 → 139 images/s from micro-batch 32 to
+ * 128). Its resident memory is about twice this estimate (vit-tiny at 128: ~10 GB measured).
+ */
+export const NATIVE_MEMORY_BUDGET = 4 * 1024 ** 3;
+
+/** The activation budget for the active backend. */
+export function defaultMemoryBudget(backend: string = tf.getBackend()): number {
+  return backend === 'tensorflow' ? NATIVE_MEMORY_BUDGET : DEFAULT_MEMORY_BUDGET;
+}
+
 export interface LocalGradientEngineOptions {
   /** Images per forward/backward pass; default: as many as fit `memoryBudget`. */
   microBatchSize?: number | undefined;
-  /** Bytes of activations one micro-batch may use when `microBatchSize` is not given. */
+  /** Bytes of activations one micro-batch may use when `microBatchSize` is not given (default: `defaultMemoryBudget()`). */
   memoryBudget?: number | undefined;
 }
 
@@ -63,7 +75,7 @@ export class LocalGradientEngine implements GradientEngine {
     const config = this.model.config;
     if (config === undefined) return batchSize;
     const perImage = trainingBytesPerImage(config);
-    return Math.max(1, Math.min(batchSize, Math.floor((this.opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) / perImage)));
+    return Math.max(1, Math.min(batchSize, Math.floor((this.opts.memoryBudget ?? defaultMemoryBudget()) / perImage)));
   }
 
   async computeGradients(batch: GradientBatch, opts: GradientOptions): Promise<GradientResult> {

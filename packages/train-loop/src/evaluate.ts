@@ -13,6 +13,19 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number, running: { accuracy: number }) => void;
   /** Stop early (the metrics cover the images done). */
   signal?: AbortSignal;
+  /**
+   * Test-time augmentation: 'flip' averages the class probabilities of each image and its mirror
+   * image (left ↔ right); loss and top-k come from the averaged probabilities. Default 'none'.
+   */
+  tta?: 'none' | 'flip';
+}
+
+/** Log of the class probabilities averaged over an image and its horizontal mirror: [B, C]. */
+function flipAveragedLogProbs(model: TrainableModel, images: tf.Tensor4D): tf.Tensor2D {
+  const mirrored = tf.reverse(images, 2); // [B, H, W, C]: width reversed
+  const p = tf.add(tf.softmax(model.forward(images, { training: false }).logits), tf.softmax(model.forward(mirrored, { training: false }).logits));
+  // softmax(log p̄) = p̄, so the cross-entropy of these "logits" is −log p̄[label]
+  return tf.log(tf.mul(p, 0.5)) as tf.Tensor2D;
 }
 
 /**
@@ -36,7 +49,10 @@ export async function evaluateModel(
     let losses: tf.Tensor;
     try {
       [topk, losses] = tf.tidy(() => {
-      const { logits } = model.forward(batch.images, { training: false }); // [B, C]
+      const logits =
+        opts.tta === 'flip'
+          ? flipAveragedLogProbs(model, batch.images as tf.Tensor4D)
+          : model.forward(batch.images, { training: false }).logits; // [B, C]
       if (logits.shape[1] !== dataset.classNames.length) {
         throw new Error(
           `evaluateModel: the model has ${logits.shape[1]} classes, ${dataset.source} has ${dataset.classNames.length} (${dataset.classNames.join(', ')})`,

@@ -8,20 +8,25 @@ export { SGD, type SGDOptions } from './optim/sgd';
 export { OPTIMIZER_KINDS, type Optimizer, type OptimizerKind, type OptimizerState } from './optim/optimizer';
 export { SCHEDULE_KINDS, checkSchedule, learningRateAt, type ScheduleKind, type ScheduleOptions } from './schedule';
 export { clipByGlobalNorm, globalNorm } from './clip';
+export { WeightAverage } from './ema';
 export { crossEntropy, crossEntropyPerExample, type LossTarget } from './loss';
-export { DEFAULT_MEMORY_BUDGET, LocalGradientEngine, trainingBytesPerImage, type LocalGradientEngineOptions, type ShapeConfig } from './engine';
+export { DEFAULT_MEMORY_BUDGET, NATIVE_MEMORY_BUDGET, defaultMemoryBudget, LocalGradientEngine, trainingBytesPerImage, type LocalGradientEngineOptions, type ShapeConfig } from './engine';
 export { RECIPES, RECIPE_NAMES, resolveTrainConfig, validateTrainConfig, type TrainConfig, type TrainConfigOverrides } from './config';
 export {
   BEST_DIR,
+  EMA_DIR,
   LAST_DIR,
   OPTIMIZER_FILE,
   TRAINER_STATE_FILE,
+  TRAINING_CHECKPOINT_FILES,
+  checkTrainingCheckpoint,
   epochDirName,
   findResumeCheckpoint,
   listCheckpoints,
   pruneCheckpoints,
   readOptimizerState,
   readTrainerState,
+  recoverCheckpoints,
   saveTrainingCheckpoint,
   stepDirName,
   type CheckpointInfo,
@@ -31,10 +36,19 @@ export {
 } from './checkpoint';
 export { MetricsAccumulator, type ClassAccuracy, type ClassificationMetrics } from './metrics';
 export { evaluateModel, type EvaluateOptions } from './evaluate';
-export { REPORT_JSON_FILE, REPORT_TEXT_FILE, formatEvaluationReport, writeEvaluationReport, type EvaluationReport } from './report';
+export {
+  REPORT_JSON_FILE,
+  REPORT_TEXT_FILE,
+  accuracyHeading,
+  formatEvaluationReport,
+  reportPath,
+  writeEvaluationReport,
+  type EvaluationReport,
+} from './report';
 export {
   METRICS_FILE,
   dropoutSeed,
+  truncateMetrics,
   makeOptimizer,
   planSteps,
   scheduleFor,

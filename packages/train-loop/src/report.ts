@@ -7,31 +7,63 @@ export const REPORT_JSON_FILE = 'evaluation_results.json';
 
 /** An evaluation with what was evaluated: the split, the data, the checkpoint. */
 export interface EvaluationReport extends ClassificationMetrics {
-  /** E.g. 'test', or 'validation (held out of train: 500 per class, seed 42)'. */
+  /** E.g. 'test', or 'validation (held out of 'train': 500 per class, seed 42)'. */
   split: string;
+  /** Set when the images are a validation split held out of `from` (as `vitlens train` holds them out). */
+  heldOut?: { from: string; perClass: number; seed: number };
+  /** The data and the checkpoint as `reportPath` writes them: never a machine's absolute path. */
   data: string;
   checkpoint: string;
+  /** The TensorFlow.js backend that ran the model (e.g. 'wasm'), when known. */
+  backend?: string;
+  /** 'flip' when each image's probabilities were averaged with its mirror image's (`--tta flip`). */
+  testTimeAugmentation?: 'flip';
+  /** The command that made the report (e.g. `vitlens evaluate --split val …`), when known. */
+  command?: string;
   createdAt: string;
+}
+
+/**
+ * A path as a report records it: relative to the working directory (`/` separators), so a report
+ * made on one machine names no folder of that machine.
+ */
+export function reportPath(p: string, cwd: string = process.cwd()): string {
+  const relative = path.relative(cwd, path.resolve(cwd, p));
+  return relative === '' ? '.' : relative.split(path.sep).join('/');
+}
+
+/**
+ * What the accuracy is of: `Test Set Accuracy` for a test split (the reference project's words),
+ * `Validation Accuracy (held out of 'train': 500 per class, seed 42)` for a held-out validation
+ * split, `Accuracy on 'train'` for any other split.
+ */
+export function accuracyHeading(r: Pick<EvaluationReport, 'split' | 'heldOut'>): string {
+  if (r.heldOut) return `Validation Accuracy (held out of '${r.heldOut.from}': ${r.heldOut.perClass} per class, seed ${r.heldOut.seed})`;
+  return r.split === 'test' ? 'Test Set Accuracy' : `Accuracy on '${r.split}'`;
 }
 
 const pct = (x: number | null): string => (x === null ? '   n/a' : `${(100 * x).toFixed(2)}%`);
 
 /**
- * The text report: first line `Test Set Accuracy: NN.NN%` (the reference project's format), then
- * what was evaluated, top-5, mean loss, a per-class table and the confusion matrix.
+ * The text report: first line `<accuracyHeading>: NN.NN%` (`Test Set Accuracy: NN.NN%` for a test
+ * split, the reference project's format), then what was evaluated, top-5, mean loss, a per-class
+ * table and the confusion matrix.
  */
 export function formatEvaluationReport(r: EvaluationReport): string {
   const width = Math.max(5, ...r.perClass.map((c) => c.name.length));
   const lines = [
-    `Test Set Accuracy: ${pct(r.accuracy)}`,
+    `${accuracyHeading(r)}: ${pct(r.accuracy)}`,
     '',
     `Split:       ${r.split}`,
     `Images:      ${r.count}`,
     `Data:        ${r.data}`,
     `Checkpoint:  ${r.checkpoint}`,
+    ...(r.backend ? [`Backend:     ${r.backend}`] : []),
+    ...(r.testTimeAugmentation ? ['TTA:         flip (each image averaged with its mirror image)'] : []),
     `Top-5:       ${pct(r.top5)}`,
     `Mean loss:   ${r.meanLoss.toFixed(4)}`,
     `Date:        ${r.createdAt}`,
+    ...(r.command ? [`Command:     ${r.command}`] : []),
     '',
     'Per-class accuracy:',
     `  ${'class'.padEnd(width)}  correct  total  accuracy`,

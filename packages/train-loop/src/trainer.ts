@@ -3,8 +3,10 @@ import path from 'node:path';
 import { type PreprocessOptions, Rng } from '@vitlens/core';
 import { type ImageDataset, batchIterator } from '@vitlens/cifar10-data';
 import type { ViTForImageClassification } from '@vitlens/vit-model';
-import { saveCheckpoint } from '@vitlens/vit-model/node';
+import { loadCheckpoint, saveCheckpoint } from '@vitlens/vit-model/node';
+import { writeFileAtomic } from '@vitlens/core/node';
 import {
+  EMA_DIR,
   OPTIMIZER_FILE,
   type SaveFault,
   TRAINER_STATE_FILE,
@@ -13,11 +15,13 @@ import {
   pruneCheckpoints,
   readOptimizerState,
   readTrainerState,
+  recoverCheckpoints,
   removeStaleTemporaries,
   saveTrainingCheckpoint,
   stepDirName,
 } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
+import { WeightAverage } from './ema';
 import type { TrainConfig } from './config';
 import { LocalGradientEngine } from './engine';
 import { evaluateModel } from './evaluate';
@@ -51,6 +55,9 @@ export interface EpochMetrics {
   val_loss: number | null;
   val_accuracy: number | null;
   val_top5: number | null;
+  /** The same for the average of the weights, when the run keeps one (`config.ema` > 0). */
+  val_loss_ema?: number | null;
+  val_accuracy_ema?: number | null;
   images_per_s: number;
   seconds: number;
   checkpoint: string;
@@ -105,6 +112,53 @@ export interface TrainResult {
   lastEval: ClassificationMetrics | null;
 }
 
+/**
+ * Drop the lines of `metrics.jsonl` past `step` (and a torn last line): after a crash the resumed
+ * run writes those steps again, so each step appears once. Rewritten atomically.
+ */
+export async function truncateMetrics(file: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return;
+  }
+  const kept: string[] = [];
+  for (const line of text.split('\n').slice(0, -1)) {
+    try {
+      const at = (JSON.parse(line) as { step?: unknown }).step;
+      if (typeof at === 'number' && at <= step) kept.push(line);
+    } catch {
+      // a line torn by the crash
+    }
+  }
+  const next = kept.map((l) => `${l}\n`).join('');
+  if (next !== text) await writeFileAtomic(file, next);
+}
+
+/**
+ * Restore the average of the weights saved in a checkpoint's `ema/` folder. A checkpoint written
+ * without one (the run enabled `ema` on resume) starts the average from the current weights.
+ */
+async function resumeAverage(
+  ema: WeightAverage,
+  dir: string,
+  state: TrainerState,
+  log: (message: string) => void,
+): Promise<NonNullable<TrainerState['ema']>['lastEval']> {
+  if (!state.ema) {
+    log(`${dir} has no average of the weights: starting one (decay ${ema.decay}) from the current weights`);
+    return null;
+  }
+  const saved = await loadCheckpoint(path.join(dir, EMA_DIR));
+  try {
+    ema.load(saved.params, state.ema.updates);
+  } finally {
+    saved.dispose();
+  }
+  return state.ema.lastEval;
+}
+
 /** The dropout seed of optimizer step `step`: a function of the run seed and the step only. */
 export function dropoutSeed(seed: number, step: number): number {
   return new Rng(`${seed}:dropout:${step}`).nextUint32();
@@ -147,6 +201,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { model, dataset, config, outDir } = opts;
   const log = opts.log ?? (() => {});
   await fs.mkdir(outDir, { recursive: true });
+  for (const repair of await recoverCheckpoints(outDir)) log(repair);
   await removeStaleTemporaries(outDir);
   const { stepsPerEpoch, totalSteps } = planSteps(config, opts.trainIndices.length);
   const schedule = scheduleFor(config, totalSteps);
@@ -162,6 +217,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let lastEval: ClassificationMetrics | null = null;
   let lastEvalSummary: TrainerState['lastEval'];
   let lastCheckpoint: string | null = null;
+  const ema = config.ema > 0 ? new WeightAverage(model.params, config.ema) : null;
+  let emaEvalSummary: NonNullable<TrainerState['ema']>['lastEval'] = null;
 
   if (opts.resumeFrom) {
     const state = await readTrainerState(path.join(opts.resumeFrom, TRAINER_STATE_FILE));
@@ -173,6 +230,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     best = state.best;
     lastEvalSummary = state.lastEval;
     lastCheckpoint = opts.resumeFrom;
+    if (ema) emaEvalSummary = await resumeAverage(ema, opts.resumeFrom, state, log);
+    await truncateMetrics(metricsFile, step);
     log(`resuming from ${opts.resumeFrom}: epoch ${epoch}, step ${step}${skipInEpoch ? ` (${skipInEpoch} batches into epoch ${epoch + 1})` : ''}`);
   }
 
@@ -190,12 +249,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       reason,
       config,
       lastEval: lastEvalSummary,
+      ...(ema ? { ema: { updates: ema.updates, lastEval: emaEvalSummary } } : {}),
       savedAt: new Date().toISOString(),
     };
     const dir = await saveTrainingCheckpoint({
       outDir,
       name,
-      saveModel: (d) => saveCheckpoint(model, d),
+      saveModel: async (d) => {
+        await saveCheckpoint(model, d);
+        if (ema) await ema.withAveragedWeights(model.params, () => saveCheckpoint(model, path.join(d, EMA_DIR)));
+      },
       params: model.params,
       optimizer: optimizer.exportState(),
       state,
@@ -218,6 +281,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     });
     lastEval = m;
     lastEvalSummary = { loss: m.meanLoss, accuracy: m.accuracy, epoch: epoch + 1 };
+    return m;
+  };
+
+  const validateAverage = async (): Promise<ClassificationMetrics | null> => {
+    if (!ema || opts.valIndices.length === 0) return null;
+    const m = await ema.withAveragedWeights(model.params, () =>
+      evaluateModel(model, dataset, opts.valIndices, { batchSize: config.evalBatchSize, preprocess: opts.preprocess }),
+    );
+    emaEvalSummary = { loss: m.meanLoss, accuracy: m.accuracy, epoch: epoch + 1 };
     return m;
   };
 
@@ -264,6 +336,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         } finally {
           for (const g of grads.values()) g.dispose();
         }
+        ema?.update(model.params);
         await engine.weightsUpdated?.();
         if (!Number.isFinite(loss)) throw new Error(`train: the loss is ${loss} at step ${step + 1}; lower --lr or check the data`);
         step++;
@@ -308,6 +381,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       skipInEpoch = 0;
       const complete = k === it.length;
       const m = await validate();
+      const mEma = await validateAverage();
       const improved = m !== null && (best.value === null || m.accuracy > best.value);
       if (m !== null && improved) best = { metric: 'val_accuracy', value: m.accuracy, epoch: epoch + 1, step };
       if (complete) epoch++;
@@ -324,6 +398,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         val_loss: m?.meanLoss ?? null,
         val_accuracy: m?.accuracy ?? null,
         val_top5: m?.top5 ?? null,
+        ...(ema ? { val_loss_ema: mEma?.meanLoss ?? null, val_accuracy_ema: mEma?.accuracy ?? null } : {}),
         images_per_s: imagesDone / seconds,
         seconds,
         checkpoint: dir,
@@ -335,6 +410,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     return { step, epoch, status: 'done', lastCheckpoint, best, lastEval };
   } finally {
+    ema?.dispose();
     optimizer.dispose();
     if (!opts.engine) await engine.dispose();
   }

@@ -5,14 +5,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng, initBackend } from '@vitlens/core';
 import { stratifiedSplit } from '@vitlens/cifar10-data';
-import { loadDataset } from '@vitlens/cifar10-data/node';
+import { findSharedCifarJpeg, loadDataset } from '@vitlens/cifar10-data/node';
 import { ViTForImageClassification, createConfig, processorToPreprocessOptions } from '@vitlens/vit-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTrainConfig, train } from '../src/index';
 
-// The shared real data (never copied into the repo): ../shared/data relative to the repo root.
+// The shared real data (never copied into the repo): $VITLENS_CIFAR10_JPEG, else ../shared/data
+// relative to the repo root.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const dataDir = process.env.VITLENS_CIFAR_JPEG ?? path.resolve(repoRoot, '../shared/data/cifar10-jpeg');
+const dataDir = findSharedCifarJpeg(repoRoot) ?? path.resolve(repoRoot, '../shared/data/cifar10-jpeg');
 
 // Measured (wasm, shared 2-core VM): 33.6% validation accuracy after 1000 steps of 32 (2 epochs of the
 // 16k subset, ~2 min); chance is 10%. The bar leaves ~9 points of margin.
@@ -30,7 +31,7 @@ describe('training on the real CIFAR-10 images', () => {
 
   it('a small ViT trained for 1000 steps on wasm reaches clearly above chance on the held-out validation split', async () => {
     // Fails (does not skip) without the data: this test is the proof that the pipeline learns.
-    expect(existsSync(path.join(dataDir, 'train')), `real data not found at ${dataDir}/train (set VITLENS_CIFAR_JPEG)`).toBe(true);
+    expect(existsSync(path.join(dataDir, 'train')), `real data not found at ${dataDir}/train (set VITLENS_CIFAR10_JPEG)`).toBe(true);
     const dataset = await loadDataset(dataDir, { split: 'train', progress: false });
     expect(dataset.count).toBe(50_000);
     const split = stratifiedSplit(dataset.labels, 10, { valPerClass: 50, seed: 42 }); // 500 validation images

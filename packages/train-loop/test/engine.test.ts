@@ -1,7 +1,7 @@
 import { initBackend, tf } from '@vitlens/core';
 import { ViTForImageClassification, createConfig } from '@vitlens/vit-model';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LocalGradientEngine, trainingBytesPerImage } from '../src/index';
+import { DEFAULT_MEMORY_BUDGET, LocalGradientEngine, NATIVE_MEMORY_BUDGET, defaultMemoryBudget, trainingBytesPerImage } from '../src/index';
 import { syntheticDataset, tinyConfig } from './helpers';
 
 function gradientBatch(count: number) {
@@ -67,5 +67,18 @@ describe('LocalGradientEngine', () => {
     expect(new LocalGradientEngine(fake, { memoryBudget: 10 * perImage }).microBatchFor(4)).toBe(4);
     expect(new LocalGradientEngine(fake, { memoryBudget: 1 }).microBatchFor(4)).toBe(1);
     expect(() => new LocalGradientEngine(fake, { microBatchSize: 0 })).toThrow(/microBatchSize must be a positive integer, got 0/);
+  });
+
+  it('sizes the default micro-batch for the backend: the wasm heap, or the native tensorflow budget', async () => {
+    const config = createConfig('vit-tiny-patch4-32');
+    const fake = { params: new Map(), forward: () => { throw new Error('unused'); }, decayParamNames: () => [], config };
+    const perImage = trainingBytesPerImage(config);
+    await initBackend({ prefer: 'wasm' });
+    expect(defaultMemoryBudget()).toBe(DEFAULT_MEMORY_BUDGET);
+    expect(new LocalGradientEngine(fake).microBatchFor(128)).toBe(Math.floor(DEFAULT_MEMORY_BUDGET / perImage)); // 27
+    await initBackend({ prefer: 'tensorflow' });
+    expect(defaultMemoryBudget()).toBe(NATIVE_MEMORY_BUDGET);
+    expect(new LocalGradientEngine(fake).microBatchFor(128)).toBe(Math.floor(NATIVE_MEMORY_BUDGET / perImage)); // 109
+    await initBackend({ prefer: 'cpu' });
   });
 });

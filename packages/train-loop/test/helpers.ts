@@ -1,4 +1,4 @@
-import { Rng } from '@vitlens/core';
+import { type BackendName, Rng } from '@vitlens/core';
 import type { ImageDataset } from '@vitlens/cifar10-data';
 import { type ViTConfig, createConfig } from '@vitlens/vit-model';
 
@@ -35,4 +35,13 @@ export function syntheticDataset(perClass: number, seed = 1, size = 8): ImageDat
     }
   }
   return { images, labels, classNames: [...TINY_CLASSES], count, height: size, width: size, source: 'synthetic' };
+}
+
+/**
+ * The backend a test file runs on: its own default, or `VITLENS_TEST_BACKEND` when the vitest project
+ * `tensorflow` reruns the file on the native backend (see vitest.shared.ts).
+ */
+export function testBackend(fallback: BackendName): BackendName {
+  const name = process.env.VITLENS_TEST_BACKEND;
+  return name ? (name as BackendName) : fallback;
 }

@@ -9,13 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type TrainConfig,
   type TrainOptions,
+  evaluateModel,
   findResumeCheckpoint,
   listCheckpoints,
   readTrainerState,
   resolveTrainConfig,
   train,
 } from '../src/index';
-import { syntheticDataset, tinyConfig } from './helpers';
+import { syntheticDataset, testBackend, tinyConfig } from './helpers';
 
 const dataset = syntheticDataset(12, 2); // 36 images, 3 classes
 const split = stratifiedSplit(dataset.labels, 3, { valPerClass: 2, seed: 1 }); // 30 train, 6 val
@@ -60,7 +61,7 @@ function weights(model: ViTForImageClassification): Map<string, Float32Array> {
 
 describe('train', () => {
   beforeAll(async () => {
-    await initBackend({ prefer: 'cpu' });
+    await initBackend({ prefer: testBackend('cpu') });
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'vitlens-trainer-'));
   });
   afterAll(async () => {
@@ -129,8 +130,11 @@ describe('train', () => {
     const config = runConfig({ epochs: 3, keep: 2, saveEvery: 3 });
     await train(options(model, outDir, config));
     const names = (await fs.readdir(outDir)).sort();
-    // Checkpoints at steps 3, 4 (epoch 1), 6, 8, 9, 12: keep 2 leaves the two newest.
-    expect(names).toEqual(['best', 'epoch-003', 'last', 'metrics.jsonl', 'step-0000009']);
+    // Checkpoints at steps 3, 4 (epoch 1), 6, 8, 9, 12: keep 2 leaves the two newest, and the one
+    // `best` links to (last and best are links to numbered folders, never pruned).
+    const bestDir = await fs.readlink(path.join(outDir, 'best'));
+    expect(await fs.readlink(path.join(outDir, 'last'))).toBe('epoch-003');
+    expect(names).toEqual([...new Set(['best', 'epoch-003', 'last', 'metrics.jsonl', 'step-0000009', bestDir])].sort());
     for (const dir of ['epoch-003', 'last', 'best']) {
       expect((await fs.readdir(path.join(outDir, dir))).sort()).toEqual([
         'config.json',
@@ -153,7 +157,15 @@ describe('train', () => {
     }
     const epochs = lines.filter((l) => l.type === 'epoch');
     expect(epochs.map((l) => l.epoch)).toEqual([1, 2, 3]);
-    for (const e of epochs) expect(e.val_accuracy).toBeGreaterThanOrEqual(0);
+    // Each is a count of the 6 validation images, and epoch 3's is what evaluating the saved
+    // epoch-3 checkpoint on those images gives, independently of the trainer.
+    for (const e of epochs) expect(e.val_accuracy * split.val.length).toBeCloseTo(Math.round(e.val_accuracy * split.val.length), 9);
+    const saved = await loadCheckpoint(path.join(outDir, 'epoch-003'));
+    const recomputed = await evaluateModel(saved, dataset, split.val, { preprocess: processorToPreprocessOptions(saved.processor) });
+    saved.dispose();
+    expect(recomputed.count).toBe(6);
+    expect(epochs[2].val_accuracy).toBe(recomputed.accuracy);
+    expect(last.lastEval).toMatchObject({ accuracy: recomputed.accuracy, epoch: 3 });
     model.dispose();
   });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes a checkpoint with vitlens (saveCheckpoint) plus the logits and attentions vitlens computes
-// for fixed inputs, so that hf_check.py can load the checkpoint with Hugging Face `transformers`
+// for fixed inputs, so that hf_roundtrip.py can load the checkpoint with Hugging Face `transformers`
 // and compare. Usage: node packages/vit-model/scripts/export-for-hf.mjs <out-dir>   (after `pnpm build`)
 import fs from 'node:fs';
 import path from 'node:path';

@@ -7,6 +7,11 @@
    with its golden logits/attentions for fixed inputs, to be committed as a vitlens test fixture.
 
 Usage: python3 hf_roundtrip.py <vitlens-export-dir> <out-dir>
+  <vitlens-export-dir> comes from `node packages/vit-model/scripts/export-for-hf.mjs <dir>`.
+  The committed fixture test/fixtures/hf-written/ is then <out-dir>/hf-written/{config.json,
+  model.safetensors}, <out-dir>/report.json as hf-roundtrip-report.json, and golden.safetensors made
+  from golden.json by `node packages/vit-model/scripts/hf-golden-to-safetensors.mjs
+  <out-dir>/hf-written/golden.json` (test/hf-golden.test.ts checks that step on the committed file).
 """
 import json
 import os

@@ -92,14 +92,15 @@ class ViTEmbeddings(nn.Module):
         self.position_embeddings = nn.Parameter(torch.zeros(1, n + 1, c.hidden_size))
         self.dropout = nn.Dropout(c.hidden_dropout_prob)
         self.patch_size = c.patch_size
+        self.special_tokens = 1  # CLS (DeiT: 2, CLS and distillation; see make_golden_layouts.py)
 
     def interpolate_pos_encoding(self, embeddings, height, width):
-        num_patches = embeddings.shape[1] - 1
-        num_positions = self.position_embeddings.shape[1] - 1
+        num_patches = embeddings.shape[1] - self.special_tokens
+        num_positions = self.position_embeddings.shape[1] - self.special_tokens
         if num_patches == num_positions and height == width:
             return self.position_embeddings
-        class_pos_embed = self.position_embeddings[:, :1]
-        patch_pos_embed = self.position_embeddings[:, 1:]
+        class_pos_embed = self.position_embeddings[:, :self.special_tokens]
+        patch_pos_embed = self.position_embeddings[:, self.special_tokens:]
         dim = embeddings.shape[-1]
         new_height = height // self.patch_size
         new_width = width // self.patch_size
@@ -274,13 +275,13 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(b)
 
 
-def save_checkpoint(folder, config, state_dict):
+def save_checkpoint(folder, config, state_dict, processor=PROCESSOR):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, 'config.json'), 'w') as f:
         json.dump(config, f, indent=2)
         f.write('\n')
     with open(os.path.join(folder, 'preprocessor_config.json'), 'w') as f:
-        json.dump(PROCESSOR, f, indent=2)
+        json.dump(processor, f, indent=2)
         f.write('\n')
     write_safetensors(os.path.join(folder, 'model.safetensors'), state_dict, {'format': 'pt'})
 

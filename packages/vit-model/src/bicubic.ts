@@ -75,18 +75,19 @@ export function bicubicResize(
 }
 
 /**
- * HF `ViTEmbeddings.interpolate_pos_encoding` applied once to the stored table:
- * [1, 1 + g·g, dim] → [1, 1 + newH·newW, dim]; the CLS position is kept as it is.
+ * HF `ViTEmbeddings.interpolate_pos_encoding` (and `DeiTEmbeddings`', with `prefixTokens` 2) applied
+ * once to the stored table: [1, prefix + g·g, dim] → [1, prefix + newH·newW, dim]; the CLS (and
+ * distillation) positions are kept as they are.
  */
-export function interpolatePositionEmbeddings(table: Float32Array, dim: number, newGridH: number, newGridW: number): Float32Array {
-  const numPositions = table.length / dim - 1;
+export function interpolatePositionEmbeddings(table: Float32Array, dim: number, newGridH: number, newGridW: number, prefixTokens = 1): Float32Array {
+  const numPositions = table.length / dim - prefixTokens;
   const grid = Math.round(Math.sqrt(numPositions));
   if (grid * grid !== numPositions) {
     throw new Error(`position_embeddings: ${numPositions} patch positions do not form a square grid`);
   }
-  const resized = bicubicResize(table.subarray(dim), grid, grid, dim, newGridH, newGridW);
-  const out = new Float32Array(dim * (1 + newGridH * newGridW));
-  out.set(table.subarray(0, dim), 0);
-  out.set(resized, dim);
+  const resized = bicubicResize(table.subarray(dim * prefixTokens), grid, grid, dim, newGridH, newGridW);
+  const out = new Float32Array(dim * (prefixTokens + newGridH * newGridW));
+  out.set(table.subarray(0, dim * prefixTokens), 0);
+  out.set(resized, dim * prefixTokens);
   return out;
 }

@@ -7,9 +7,11 @@ import {
   normalizeLabels,
   parseConfig,
   parseProcessorConfig,
+  tokenLayout,
 } from './config';
 import { interpolatePositionEmbeddings } from './bicubic';
-import { ViTForImageClassification } from './model';
+import { type Architecture, architectureOf, classifierOf, isArchitecture, layoutOf } from './layouts';
+import { VisionTransformer } from './model';
 import { initialValue, paramSpecs } from './params';
 
 /** The three files of a Hugging Face checkpoint folder. */
@@ -34,16 +36,16 @@ export interface ModelFromFilesOptions {
   seed?: number | string;
 }
 
-/** Weights HF models carry that ViTForImageClassification does not use. */
-const IGNORED = [/^vit\.pooler\./, /^vit\.embeddings\.mask_token$/];
+/** Where the encoder's keys start in each layout: `vit.`/`deit.` for the classifiers, nothing for the bare models. */
+const ENCODER_KEY = /^(?:(vit|deit)\.)?((?:embeddings|encoder|layernorm|pooler)\..*)$/;
+/** Weights HF checkpoints may carry that no vitlens model uses (SimMIM's mask token). */
+const IGNORED = /^embeddings\.mask_token$/;
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
-/**
- * Map a state-dict key to ViTForImageClassification naming: `ViTModel` checkpoints store
- * `embeddings.…`, `encoder.…`, `layernorm.…`, `pooler.…` without the `vit.` prefix.
- */
-function canonicalKey(key: string): string {
-  return /^(embeddings|encoder|layernorm|pooler)\./.test(key) ? `vit.${key}` : key;
+/** A state-dict key without its layout's encoder prefix: `vit.encoder.layer.0…` → `encoder.layer.0…`. */
+function relativeKey(key: string): string {
+  const m = ENCODER_KEY.exec(key);
+  return m ? (m[2] as string) : key;
 }
 
 function list(names: string[], max = 20): string {
@@ -56,14 +58,30 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 /**
+ * The architecture of a checkpoint: the one its config's `architectures` names, else what its
+ * keys show (`cls_classifier` → DeiT with teacher; `classifier` → the family's classifier; no
+ * head → the bare model).
+ */
+function checkpointArchitecture(config: ViTConfig, keys: readonly string[], source: string): Architecture {
+  if (config.architectures?.some(isArchitecture)) return architectureOf(config, source);
+  const deit = config.model_type === 'deit';
+  if (deit && keys.includes('cls_classifier.weight')) return 'DeiTForImageClassificationWithTeacher';
+  if (keys.includes('classifier.weight')) return deit ? 'DeiTForImageClassification' : 'ViTForImageClassification';
+  return deit ? 'DeiTModel' : 'ViTModel';
+}
+
+/**
  * Build a model from the contents of a checkpoint folder (browser-safe): the parsed `config.json`,
  * the optional parsed `preprocessor_config.json`, and the `model.safetensors` bytes.
- * Loads ViTForImageClassification and ViTModel (headless, with or without `vit.`) checkpoints.
+ * Loads the Hugging Face layouts of ViTForImageClassification, ViTModel (e.g. DINO; keys with or
+ * without `vit.`, with or without a pooler), DeiTForImageClassification,
+ * DeiTForImageClassificationWithTeacher and DeiTModel, as the instance of that class; `modelToFiles`
+ * writes the same layout back. With `id2label`, a bare model gets its family's classifier (a new head).
  */
 export function modelFromFiles(
   files: { config: unknown; processor?: unknown; weights: Uint8Array; source?: string },
   opts: ModelFromFilesOptions = {},
-): ViTForImageClassification {
+): VisionTransformer {
   const where = files.source ? `${files.source}/` : '';
   const stored = parseConfig(files.config, `${where}${CONFIG_FILE}`);
   const processor =
@@ -73,25 +91,36 @@ export function modelFromFiles(
   const { tensors } = readSafetensors(files.weights, { source: `${where}${WEIGHTS_FILE}` });
   const weightsSource = `${where}${WEIGHTS_FILE}`;
 
-  const byName = new Map<string, { key: string; tensor: SafetensorsTensor }>();
-  const unexpected: string[] = [];
+  const byName = new Map<string, { key: string; tensor: SafetensorsTensor }>(); // keyed by relativeKey
   for (const [key, tensor] of tensors) {
-    const name = canonicalKey(key);
-    if (IGNORED.some((re) => re.test(name))) continue;
-    byName.set(name, { key, tensor });
+    const name = relativeKey(key);
+    if (!IGNORED.test(name)) byName.set(name, { key, tensor });
   }
-  const specs = paramSpecs(stored);
-  const known = new Set(specs.map((s) => s.name));
-  for (const [name, { key }] of byName) if (!known.has(name)) unexpected.push(key);
-  const missing = specs.filter((s) => !byName.has(s.name)).map((s) => s.name);
-  const headMissing = missing.filter((n) => n.startsWith('classifier.'));
-  const bodyMissing = missing.filter((n) => !n.startsWith('classifier.'));
-  if (bodyMissing.length > 0 || unexpected.length > 0 || headMissing.length === 1) {
+  let architecture = checkpointArchitecture(stored, [...tensors.keys()], `${where}${CONFIG_FILE}`);
+  // A bare encoder given labels becomes its family's classifier, with a new head (fine-tuning a backbone).
+  if (opts.id2label !== undefined) architecture = classifierOf(architecture);
+  const layout = layoutOf(architecture, byName.has('pooler.dense.weight'));
+  const relative = (name: string): string => (layout.prefix !== '' && name.startsWith(layout.prefix) ? name.slice(layout.prefix.length) : name);
+  const isHead = (name: string): boolean => layout.heads.some((h) => name.startsWith(`${h.name}.`));
+  const specs = paramSpecs(stored, layout);
+  const known = new Set(specs.map((s) => relative(s.name)));
+  const unexpected: string[] = [];
+  for (const [name, { key }] of byName) {
+    if (known.has(name)) continue;
+    if (!layout.pooler && name.startsWith('pooler.')) continue; // a backbone's pooler, unused by a classifier
+    unexpected.push(key);
+  }
+  const missing = specs.filter((s) => !byName.has(relative(s.name))).map((s) => s.name);
+  const headMissing = missing.filter(isHead);
+  const headParams = specs.filter((s) => isHead(s.name)).length;
+  const bodyMissing = missing.filter((n) => !isHead(n));
+  const partialHead = headMissing.length > 0 && headMissing.length < headParams;
+  if (bodyMissing.length > 0 || unexpected.length > 0 || partialHead) {
     const parts: string[] = [];
-    if (bodyMissing.length > 0 || headMissing.length === 1) parts.push(`missing keys: ${list([...bodyMissing, ...(headMissing.length === 1 ? headMissing : [])])}`);
+    if (bodyMissing.length > 0 || partialHead) parts.push(`missing keys: ${list([...bodyMissing, ...(partialHead ? headMissing : [])])}`);
     if (unexpected.length > 0) parts.push(`unexpected keys: ${list(unexpected)}`);
     throw new CheckpointError(
-      `${weightsSource} does not match ${where}${CONFIG_FILE} (hidden_size ${stored.hidden_size}, ` +
+      `${weightsSource} does not match ${where}${CONFIG_FILE} (${architecture}, hidden_size ${stored.hidden_size}, ` +
         `${stored.num_hidden_layers} layers, qkv_bias ${stored.qkv_bias}): ${parts.join('; ')}`,
     );
   }
@@ -106,6 +135,7 @@ export function modelFromFiles(
   }
 
   // The image size: interpolate position embeddings when it changes.
+  const { prefixTokens } = tokenLayout(stored);
   let gridH = stored.image_size / stored.patch_size;
   if (opts.imageSize !== undefined && opts.imageSize !== stored.image_size) {
     if (!Number.isInteger(opts.imageSize) || opts.imageSize <= 0 || opts.imageSize % stored.patch_size !== 0) {
@@ -114,14 +144,13 @@ export function modelFromFiles(
     gridH = opts.imageSize / stored.patch_size;
     config = { ...config, image_size: opts.imageSize };
   }
-  config = { ...config, architectures: ['ViTForImageClassification'] };
 
   const seed = opts.seed ?? 0;
   const values = new Map<string, Float32Array>();
   const initialised: string[] = [];
   for (const spec of specs) {
-    const entry = byName.get(spec.name);
-    if (spec.name.startsWith('classifier.') && replaceHead) continue;
+    const entry = byName.get(relative(spec.name));
+    if (isHead(spec.name) && replaceHead) continue;
     if (!entry) continue;
     const { key, tensor } = entry;
     if (!FLOAT_DTYPES.has(tensor.dtype)) {
@@ -133,38 +162,51 @@ export function modelFromFiles(
       );
     }
     let value = tensorToFloat32(tensor);
-    if (spec.name === 'vit.embeddings.position_embeddings' && config.image_size !== stored.image_size) {
-      value = interpolatePositionEmbeddings(value, stored.hidden_size, gridH, gridH); // [1, 1 + g'², hidden]
+    if (relative(spec.name) === 'embeddings.position_embeddings' && config.image_size !== stored.image_size) {
+      value = interpolatePositionEmbeddings(value, stored.hidden_size, gridH, gridH, prefixTokens); // [1, prefix + g'², hidden]
     }
     values.set(spec.name, value);
   }
-  for (const spec of paramSpecs(config)) {
+  for (const spec of paramSpecs(config, layout)) {
     if (!values.has(spec.name)) {
       values.set(spec.name, initialValue(spec, config, seed));
       initialised.push(spec.name);
     }
   }
-  const model = ViTForImageClassification.fromValues(config, { ...processor, size: resizedSize(processor, stored, config) }, values, seed);
+  const model = VisionTransformer.fromValues(config, layout, resizedProcessor(processor, stored, config), values, seed);
   model.initializedFromSeed = initialised;
   return model;
 }
 
-/** When the model runs at another size, the processor resizes to it. */
-function resizedSize(processor: ImageProcessorConfig, stored: ViTConfig, config: ViTConfig): { height: number; width: number } {
-  if (config.image_size === stored.image_size) return processor.size;
-  return { height: config.image_size, width: config.image_size };
+/**
+ * When the model runs at another size, the processor resizes to it; a centre crop (DeiT) crops to
+ * it from a resize that keeps the checkpoint's resize/crop ratio (256/224).
+ */
+function resizedProcessor(processor: ImageProcessorConfig, stored: ViTConfig, config: ViTConfig): ImageProcessorConfig {
+  if (config.image_size === stored.image_size) return processor;
+  const size = config.image_size;
+  if (processor.do_center_crop && processor.crop_size) {
+    const scale = (n: number, crop: number): number => Math.max(size, Math.round((size * n) / crop));
+    return {
+      ...processor,
+      size: { height: scale(processor.size.height, processor.crop_size.height), width: scale(processor.size.width, processor.crop_size.width) },
+      crop_size: { height: size, width: size },
+    };
+  }
+  return { ...processor, size: { height: size, width: size } };
 }
 
 /**
  * The three files of a checkpoint folder in HF layout: `config.json`, `preprocessor_config.json`
- * and `model.safetensors` (float32, HF names and shapes, `format: pt` so `from_pretrained` accepts it).
+ * and `model.safetensors` (float32, HF names and shapes, `format: pt` so `from_pretrained` accepts it),
+ * in the model's own layout (a DINO `ViTModel` saves bare keys and its pooler; a DeiT saves `deit.…`).
  */
-export function modelToFiles(model: ViTForImageClassification): { config: ViTConfig; processor: ImageProcessorConfig; weights: Uint8Array } {
+export function modelToFiles(model: VisionTransformer): { config: ViTConfig; processor: ImageProcessorConfig; weights: Uint8Array } {
   const tensors = new Map<string, SafetensorsTensor>();
   for (const [name, variable] of model.params) {
     tensors.set(name, { dtype: 'F32', shape: [...variable.shape], data: variable.dataSync() as Float32Array });
   }
-  const config: ViTConfig = { ...model.config, architectures: ['ViTForImageClassification'] };
+  const config: ViTConfig = { ...model.config, architectures: [model.architecture] };
   return {
     config,
     processor: { ...model.processor },

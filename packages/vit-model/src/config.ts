@@ -1,8 +1,12 @@
 import type { PreprocessOptions } from '@vitlens/core';
 
-/** Hugging Face `ViTConfig`, with its field names, so `config.json` reads and writes as it is. */
+/**
+ * Hugging Face `ViTConfig` (and `DeiTConfig`, the same fields with `model_type: "deit"`), with its
+ * field names, so `config.json` reads and writes as it is.
+ */
 export interface ViTConfig {
-  model_type: 'vit';
+  /** 'vit': `[CLS, patches]`; 'deit': `[CLS, distillation, patches]`. */
+  model_type: ModelType;
   hidden_size: number;
   num_hidden_layers: number;
   num_attention_heads: number;
@@ -19,11 +23,37 @@ export interface ViTConfig {
   id2label: Record<string, string>;
   label2id: Record<string, number>;
   architectures?: string[];
+  /** The pooler's output width (HF default: hidden_size); read only by models with a pooler. */
+  pooler_output_size?: number;
+  /** The pooler's activation; HF's default and the only one HF checkpoints use is tanh. */
+  pooler_act?: 'tanh';
 }
 
-/** Hugging Face `ViTImageProcessor` fields (`preprocessor_config.json`). */
+export type ModelType = 'vit' | 'deit';
+export const MODEL_TYPES: readonly ModelType[] = ['vit', 'deit'];
+
+/**
+ * The token sequence of a model: `prefixTokens` special tokens (CLS; DeiT adds its distillation
+ * token) before the `gridHeight × gridWidth` patches in row-major order.
+ */
+export interface TokenLayout {
+  prefixTokens: number;
+  gridHeight: number;
+  gridWidth: number;
+  /** prefixTokens + gridHeight·gridWidth. */
+  tokens: number;
+}
+
+/** The one place the token count is derived: ViT-B/16 at 224 → 1 + 14·14 = 197; DINO ViT-S/8 → 785; DeiT-B/16 → 198. */
+export function tokenLayout(config: Pick<ViTConfig, 'model_type' | 'image_size' | 'patch_size'>): TokenLayout {
+  const prefixTokens = config.model_type === 'deit' ? 2 : 1;
+  const grid = config.image_size / config.patch_size;
+  return { prefixTokens, gridHeight: grid, gridWidth: grid, tokens: prefixTokens + grid * grid };
+}
+
+/** Hugging Face `ViTImageProcessor` / `DeiTImageProcessor` fields (`preprocessor_config.json`). */
 export interface ImageProcessorConfig {
-  image_processor_type: 'ViTImageProcessor';
+  image_processor_type: 'ViTImageProcessor' | 'DeiTImageProcessor';
   do_resize: boolean;
   size: { height: number; width: number };
   /** PIL resampling filter id (2 = bilinear, HF's default for ViT). */
@@ -33,6 +63,9 @@ export interface ImageProcessorConfig {
   do_normalize: boolean;
   image_mean: [number, number, number];
   image_std: [number, number, number];
+  /** DeiT: crop the centre `crop_size` after resizing (DeiT's 256 → 224). */
+  do_center_crop?: boolean;
+  crop_size?: { height: number; width: number };
 }
 
 export const CIFAR10_CLASS_NAMES = [
@@ -177,7 +210,9 @@ export function normalizeLabels(
 export function parseConfig(raw: unknown, source = 'config'): ViTConfig {
   if (!isRecord(raw)) throw new ConfigError(`${source}: expected a JSON object, got ${JSON.stringify(raw)}`);
   const modelType = field(raw, 'model_type', 'vit');
-  if (modelType !== 'vit') throw new ConfigError(`${source}: model_type must be "vit", got ${JSON.stringify(modelType)}`);
+  if (!MODEL_TYPES.includes(modelType as ModelType)) {
+    throw new ConfigError(`${source}: model_type must be one of ${MODEL_TYPES.map((t) => `"${t}"`).join(', ')}, got ${JSON.stringify(modelType)}`);
+  }
   const hiddenAct = field(raw, 'hidden_act', 'gelu');
   if (hiddenAct !== 'gelu') {
     throw new ConfigError(`${source}: hidden_act must be "gelu" (exact erf GELU), got ${JSON.stringify(hiddenAct)}`);
@@ -202,9 +237,17 @@ export function parseConfig(raw: unknown, source = 'config'): ViTConfig {
   if (channels !== 3) throw new ConfigError(`${source}: num_channels must be 3 (RGB), got ${channels}`);
   const qkvBias = field(raw, 'qkv_bias', true);
   if (typeof qkvBias !== 'boolean') throw new ConfigError(`${source}: qkv_bias must be true or false, got ${JSON.stringify(qkvBias)}`);
-  const labels = normalizeLabels(source, field(raw, 'id2label', genericLabels(2)), raw.label2id);
+  // HF's `num_labels` (when written out) sizes generic labels and must agree with id2label.
+  const numLabels = raw.num_labels ?? undefined;
+  if (numLabels !== undefined && !(typeof numLabels === 'number' && Number.isInteger(numLabels) && numLabels > 0)) {
+    throw new ConfigError(`${source}: num_labels must be a positive integer, got ${JSON.stringify(numLabels)}`);
+  }
+  const labels = normalizeLabels(source, field(raw, 'id2label', genericLabels((numLabels as number | undefined) ?? 2)), raw.label2id);
+  if (numLabels !== undefined && Object.keys(labels.id2label).length !== numLabels) {
+    throw new ConfigError(`${source}: num_labels is ${numLabels} but id2label has ${Object.keys(labels.id2label).length} labels`);
+  }
   const config: ViTConfig = {
-    model_type: 'vit',
+    model_type: modelType as ModelType,
     hidden_size: hidden,
     num_hidden_layers: positiveInteger(source, raw, 'num_hidden_layers'),
     num_attention_heads: heads,
@@ -226,6 +269,17 @@ export function parseConfig(raw: unknown, source = 'config'): ViTConfig {
       throw new ConfigError(`${source}: architectures must be a list of strings, got ${JSON.stringify(raw.architectures)}`);
     }
     config.architectures = [...(raw.architectures as string[])];
+  }
+  if (raw.pooler_output_size !== undefined && raw.pooler_output_size !== null) {
+    const size = raw.pooler_output_size;
+    if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) {
+      throw new ConfigError(`${source}: pooler_output_size must be a positive integer, got ${JSON.stringify(size)}`);
+    }
+    config.pooler_output_size = size;
+  }
+  if (raw.pooler_act !== undefined && raw.pooler_act !== null) {
+    if (raw.pooler_act !== 'tanh') throw new ConfigError(`${source}: pooler_act must be "tanh", got ${JSON.stringify(raw.pooler_act)}`);
+    config.pooler_act = 'tanh';
   }
   return config;
 }
@@ -290,24 +344,53 @@ function bool(source: string, raw: Record<string, unknown>, key: string, fallbac
 }
 
 /**
- * Validate a parsed `preprocessor_config.json`. Accepts HF's older `ViTFeatureExtractor` files and
- * `size` given as one number; HF `ViTImageProcessor` defaults fill omitted fields.
+ * HF `DeiTImageProcessor` defaults: resize to 256×256 (bicubic), crop the centre 224×224, ImageNet
+ * mean/std. The sizes scale with the model (crop = image_size, resize = image_size·256/224).
+ */
+function deitProcessorDefaults(config: ViTConfig): ImageProcessorConfig {
+  const resize = Math.round((config.image_size * 256) / 224);
+  return {
+    image_processor_type: 'DeiTImageProcessor',
+    do_resize: true,
+    size: { height: resize, width: resize },
+    resample: 3,
+    do_center_crop: true,
+    crop_size: { height: config.image_size, width: config.image_size },
+    do_rescale: true,
+    rescale_factor: 1 / 255,
+    do_normalize: true,
+    image_mean: [0.485, 0.456, 0.406],
+    image_std: [0.229, 0.224, 0.225],
+  };
+}
+
+const VIT_PROCESSOR_TYPES = ['ViTImageProcessor', 'ViTFeatureExtractor'];
+const DEIT_PROCESSOR_TYPES = ['DeiTImageProcessor', 'DeiTFeatureExtractor'];
+
+/** `size` / `crop_size`: one number (a square) or `{height, width}`. */
+function sizeField(source: string, key: string, value: unknown, fallback: { height: number; width: number }): { height: number; width: number } {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return { height: value, width: value };
+  if (isRecord(value) && Number.isInteger(value.height) && Number.isInteger(value.width) && (value.height as number) > 0 && (value.width as number) > 0) {
+    return { height: value.height as number, width: value.width as number };
+  }
+  throw new ConfigError(`${source}: ${key} must be {"height": h, "width": w} with positive integers, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Validate a parsed `preprocessor_config.json`. Accepts HF `ViTImageProcessor` and `DeiTImageProcessor`
+ * files (and their older `…FeatureExtractor` names) and `size` given as one number; that
+ * processor's HF defaults fill omitted fields.
  */
 export function parseProcessorConfig(raw: unknown, config: ViTConfig, source = 'preprocessor_config'): ImageProcessorConfig {
   if (!isRecord(raw)) throw new ConfigError(`${source}: expected a JSON object, got ${JSON.stringify(raw)}`);
-  const defaults = defaultProcessorConfig(config);
   const type = raw.image_processor_type ?? raw.feature_extractor_type;
-  if (type !== undefined && type !== 'ViTImageProcessor' && type !== 'ViTFeatureExtractor') {
-    throw new ConfigError(`${source}: image_processor_type must be "ViTImageProcessor", got ${JSON.stringify(type)}`);
+  if (type !== undefined && !VIT_PROCESSOR_TYPES.includes(type as string) && !DEIT_PROCESSOR_TYPES.includes(type as string)) {
+    throw new ConfigError(`${source}: image_processor_type must be "ViTImageProcessor" or "DeiTImageProcessor", got ${JSON.stringify(type)}`);
   }
-  let size = defaults.size;
-  const rawSize = raw.size;
-  if (typeof rawSize === 'number' && Number.isInteger(rawSize) && rawSize > 0) size = { height: rawSize, width: rawSize };
-  else if (isRecord(rawSize) && Number.isInteger(rawSize.height) && Number.isInteger(rawSize.width) && (rawSize.height as number) > 0 && (rawSize.width as number) > 0) {
-    size = { height: rawSize.height as number, width: rawSize.width as number };
-  } else if (rawSize !== undefined) {
-    throw new ConfigError(`${source}: size must be {"height": h, "width": w} with positive integers, got ${JSON.stringify(rawSize)}`);
-  }
+  const deit = DEIT_PROCESSOR_TYPES.includes(type as string);
+  const defaults = deit ? deitProcessorDefaults(config) : defaultProcessorConfig(config);
+  const size = sizeField(source, 'size', raw.size, defaults.size);
   const resample = field(raw, 'resample', defaults.resample);
   if (typeof resample !== 'number' || !Number.isInteger(resample) || resample < 0 || resample > 5) {
     throw new ConfigError(`${source}: resample must be a PIL filter id 0..5 (2 = bilinear), got ${JSON.stringify(resample)}`);
@@ -318,8 +401,8 @@ export function parseProcessorConfig(raw: unknown, config: ViTConfig, source = '
   }
   const std = triple(source, 'image_std', field(raw, 'image_std', defaults.image_std));
   if (std.some((s) => s <= 0)) throw new ConfigError(`${source}: image_std must be positive, got ${JSON.stringify(std)}`);
-  return {
-    image_processor_type: 'ViTImageProcessor',
+  const processor: ImageProcessorConfig = {
+    image_processor_type: deit ? 'DeiTImageProcessor' : 'ViTImageProcessor',
     do_resize: bool(source, raw, 'do_resize', defaults.do_resize),
     size,
     resample,
@@ -329,15 +412,23 @@ export function parseProcessorConfig(raw: unknown, config: ViTConfig, source = '
     image_mean: triple(source, 'image_mean', field(raw, 'image_mean', defaults.image_mean)),
     image_std: std,
   };
+  const crop = bool(source, raw, 'do_center_crop', defaults.do_center_crop ?? false);
+  if (crop || raw.crop_size !== undefined) {
+    processor.do_center_crop = crop;
+    processor.crop_size = sizeField(source, 'crop_size', raw.crop_size, defaults.crop_size ?? size);
+  }
+  return processor;
 }
 
 /**
- * The options for core's `pixelsToTensor` that preprocess exactly as the processor config says.
- * Resizing is bilinear (half-pixel centres); a `resample` other than 2 is approximated by it.
+ * The options for core's `pixelsToTensor` that preprocess exactly as the processor config says
+ * (resize, centre crop, rescale, normalise, in HF's order).
+ * Resizing is bilinear (half-pixel centres); a `resample` other than 2 (DeiT's 3, bicubic) is approximated by it.
  */
 export function processorToPreprocessOptions(p: ImageProcessorConfig): PreprocessOptions {
   const options: PreprocessOptions = {};
   if (p.do_resize) options.resize = { height: p.size.height, width: p.size.width };
+  if (p.do_center_crop && p.crop_size) options.centerCrop = { height: p.crop_size.height, width: p.crop_size.width };
   if (p.do_rescale) options.rescaleFactor = p.rescale_factor;
   if (p.do_normalize) {
     options.mean = [...p.image_mean] as [number, number, number];

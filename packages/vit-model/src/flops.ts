@@ -1,4 +1,4 @@
-import { type ViTConfig, numLabels } from './config';
+import { type ViTConfig, numLabels, tokenLayout } from './config';
 
 /** Matmul FLOPs (2 per multiply-add) of one forward pass, by part. */
 export interface ForwardFlops {
@@ -17,7 +17,7 @@ export function forwardFlopsBreakdown(config: ViTConfig, batch = 1): ForwardFlop
   const h = config.hidden_size;
   const p = config.patch_size;
   const patches = (config.image_size / p) ** 2;
-  const t = patches + 1;
+  const t = tokenLayout(config).tokens; // + CLS (and DeiT's distillation token)
   const layers = config.num_hidden_layers;
   const parts = {
     patchEmbed: 2 * patches * config.num_channels * p * p * h,

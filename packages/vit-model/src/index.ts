@@ -9,10 +9,28 @@ export {
   parseConfig,
   parseProcessorConfig,
   processorToPreprocessOptions,
+  MODEL_TYPES,
+  tokenLayout,
   type ImageProcessorConfig,
+  type ModelType,
+  type TokenLayout,
   type ViTConfig,
 } from './config';
-export { ViTForImageClassification, type ForwardOptions, type ForwardOutput } from './model';
+export {
+  DeiTForImageClassification,
+  DeiTForImageClassificationWithTeacher,
+  DeiTModel,
+  ViTForImageClassification,
+  ViTModel,
+  VisionTransformer,
+  type AttentionGradients,
+  type ClassifierForwardOptions,
+  type CreateOptions,
+  type FeaturesOutput,
+  type ForwardOptions,
+  type ForwardOutput,
+} from './model';
+export { ARCHITECTURES, layoutOf, type Architecture, type HeadSpec, type Layout } from './layouts';
 export {
   CONFIG_FILE,
   CheckpointError,

@@ -49,13 +49,40 @@ const linearNoBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: GradS
   w: tf.Tensor2D,
 ) => tf.Tensor2D;
 
+/**
+ * y = x·Wᵀ + b on backends with fast transposed and fused products (tensorflow, cpu, webgl,
+ * webgpu): one fused matMul + bias kernel forward (TensorFlow's `_FusedMatMul`), and transposed
+ * operands instead of explicit transposes backward: dX = dY·W, dW = dYᵀ·X, db = Σ_N dY.
+ */
+const linearFused = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: GradSave) => {
+  save([x, w]);
+  return {
+    value: tf.fused.matMul({ a: x, b: w, transposeB: true, bias: b }),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy, ws), tf.matMul(dy, xs, true, false), tf.sum(dy, 0)];
+      }),
+  };
+}) as unknown as CustomGradFn) as unknown as (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+) => tf.Tensor2D;
+
+/**
+ * On wasm only plain 2-D products take the fast kernel (XNNPACK / vitlens's SIMD kernel), so the
+ * wasm path transposes explicitly; elsewhere the fused, transposed products are faster.
+ */
+const plainProductsOnly = (): boolean => tf.getBackend() === 'wasm';
+
 /** A Linear layer on any leading shape: x [..., in] → [..., out]; W [out, in] as HF stores it. */
 export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
   const inFeatures = w.shape[1];
   const outFeatures = w.shape[0];
   const lead = x.shape.slice(0, -1);
   const x2d = tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D; // [N, in]
-  const y2d = b ? linearWithBias(x2d, w, b) : linearNoBias(x2d, w); // [N, out]
+  const y2d = b ? (plainProductsOnly() ? linearWithBias(x2d, w, b) : linearFused(x2d, w, b)) : linearNoBias(x2d, w); // [N, out]
   return tf.reshape(y2d, [...lead, outFeatures]);
 }
 

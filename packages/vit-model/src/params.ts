@@ -1,5 +1,6 @@
 import { Rng, tf } from '@vitlens/core';
-import { type ViTConfig, numLabels } from './config';
+import { type ViTConfig, numLabels, tokenLayout } from './config';
+import { type Layout, architectureOf, layoutOf } from './layouts';
 
 /** How HF `ViTPreTrainedModel._init_weights` initialises a parameter. */
 export type InitKind = 'trunc_normal' | 'zeros' | 'ones';
@@ -14,18 +15,29 @@ export interface ParamSpec {
   decay: boolean;
 }
 
+/** The encoder layers' key prefix of ViTForImageClassification. */
 export const LAYER_PREFIX = 'vit.encoder.layer.';
 
-/** Every parameter of ViTForImageClassification, in HF state-dict order. */
-export function paramSpecs(config: ViTConfig): ParamSpec[] {
+/** `vit.encoder.layer.` / `deit.encoder.layer.` / `encoder.layer.` (bare models). */
+export function layerPrefix(layout: Layout): string {
+  return `${layout.prefix}encoder.layer.`;
+}
+
+/**
+ * Every parameter of a model in HF state-dict order, HF names and shapes; the layout (default: the
+ * one `config.architectures` names) decides the prefix, the DeiT distillation token, the heads and the pooler.
+ */
+export function paramSpecs(config: ViTConfig, layout: Layout = layoutOf(architectureOf(config))): ParamSpec[] {
   const h = config.hidden_size;
   const p = config.patch_size;
-  const numPatches = (config.image_size / p) ** 2;
+  const { tokens } = tokenLayout(config);
+  const e = `${layout.prefix}embeddings.`;
   const specs: ParamSpec[] = [
-    { name: 'vit.embeddings.cls_token', shape: [1, 1, h], init: 'trunc_normal', decay: false },
-    { name: 'vit.embeddings.position_embeddings', shape: [1, numPatches + 1, h], init: 'trunc_normal', decay: false },
-    { name: 'vit.embeddings.patch_embeddings.projection.weight', shape: [h, config.num_channels, p, p], init: 'trunc_normal', decay: true },
-    { name: 'vit.embeddings.patch_embeddings.projection.bias', shape: [h], init: 'zeros', decay: false },
+    { name: `${e}cls_token`, shape: [1, 1, h], init: 'trunc_normal', decay: false },
+    { name: `${e}position_embeddings`, shape: [1, tokens, h], init: 'trunc_normal', decay: false },
+    ...(layout.modelType === 'deit' ? [{ name: `${e}distillation_token`, shape: [1, 1, h], init: 'trunc_normal' as const, decay: false }] : []),
+    { name: `${e}patch_embeddings.projection.weight`, shape: [h, config.num_channels, p, p], init: 'trunc_normal', decay: true },
+    { name: `${e}patch_embeddings.projection.bias`, shape: [h], init: 'zeros', decay: false },
   ];
   const linear = (name: string, out: number, inp: number, bias = true): void => {
     specs.push({ name: `${name}.weight`, shape: [out, inp], init: 'trunc_normal', decay: true });
@@ -36,7 +48,7 @@ export function paramSpecs(config: ViTConfig): ParamSpec[] {
     specs.push({ name: `${name}.bias`, shape: [h], init: 'zeros', decay: false });
   };
   for (let i = 0; i < config.num_hidden_layers; i++) {
-    const l = `${LAYER_PREFIX}${i}`;
+    const l = `${layerPrefix(layout)}${i}`;
     linear(`${l}.attention.attention.query`, h, h, config.qkv_bias);
     linear(`${l}.attention.attention.key`, h, h, config.qkv_bias);
     linear(`${l}.attention.attention.value`, h, h, config.qkv_bias);
@@ -46,8 +58,9 @@ export function paramSpecs(config: ViTConfig): ParamSpec[] {
     norm(`${l}.layernorm_before`);
     norm(`${l}.layernorm_after`);
   }
-  norm('vit.layernorm');
-  linear('classifier', numLabels(config), h);
+  norm(`${layout.prefix}layernorm`);
+  if (layout.pooler) linear(`${layout.prefix}pooler.dense`, config.pooler_output_size ?? h, h);
+  for (const head of layout.heads) linear(head.name, numLabels(config), h);
   return specs;
 }
 

@@ -7,7 +7,7 @@ import { fixtureFiles, golden, goldenTensor, maxAbsDiff } from './helpers';
 const TOLERANCE = 1e-4;
 const g = golden();
 
-describe.each(['cpu', 'wasm'] as const)('golden numerics on the %s backend', (backend) => {
+describe.each(['cpu', 'wasm', 'tensorflow'] as const)('golden numerics on the %s backend', (backend) => {
   beforeAll(async () => {
     await initBackend({ prefer: backend });
   });

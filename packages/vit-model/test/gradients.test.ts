@@ -183,8 +183,10 @@ describe('attentionGradients across backends', () => {
 });
 
 describe('parameter gradients across backends', () => {
-  it('are the same on wasm (fused LayerNorm and GELU kernels, shared Identity) as on cpu (composite ops)', async () => {
-    const run = async (backend: 'cpu' | 'wasm') => {
+  // wasm: WebAssembly SIMD LayerNorm/GELU and a shared Identity; tensorflow: the same kernels made of
+  // native TensorFlow ops (FusedBatchNormV3 and its gradient, Erf). cpu runs the composite ops.
+  it.each(['wasm', 'tensorflow'] as const)('are the same on %s (fused LayerNorm and GELU kernels) as on cpu (composite ops)', async (fusedBackend) => {
+    const run = async (backend: 'cpu' | 'wasm' | 'tensorflow') => {
       await initBackend({ prefer: backend });
       const model = ViTForImageClassification.create(tinyConfig(), { seed: 31 });
       const x = tf.randomNormal([3, 8, 8, 3], 0, 1, 'float32', 32) as tf.Tensor4D;
@@ -207,7 +209,7 @@ describe('parameter gradients across backends', () => {
       return { values, kernels };
     };
     const cpu = await run('cpu');
-    const wasm = await run('wasm');
+    const wasm = await run(fusedBackend);
     expect(wasm.kernels.has('VitlensGelu') && wasm.kernels.has('VitlensGeluGrad') && wasm.kernels.has('VitlensLayerNormGrad')).toBe(true);
     expect(cpu.kernels.has('VitlensGelu') || cpu.kernels.has('VitlensLayerNorm')).toBe(false);
     expect(cpu.kernels.has('Erf')).toBe(true);

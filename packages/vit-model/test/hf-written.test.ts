@@ -28,7 +28,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-describe.each(['cpu', 'wasm'] as const)('a checkpoint saved by Hugging Face transformers, on %s', (backend) => {
+describe.each(['cpu', 'wasm', 'tensorflow'] as const)('a checkpoint saved by Hugging Face transformers, on %s', (backend) => {
   beforeAll(async () => {
     await initBackend({ prefer: backend });
   });

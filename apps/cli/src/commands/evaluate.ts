@@ -4,7 +4,15 @@ import { type Command, Option } from 'commander';
 import { initBackend } from '@vitlens/core';
 import { stratifiedSplit } from '@vitlens/cifar10-data';
 import { loadDataset } from '@vitlens/cifar10-data/node';
-import { type EvaluationReport, TRAINER_STATE_FILE, evaluateModel, readTrainerState, writeEvaluationReport } from '@vitlens/train-loop';
+import {
+  type EvaluationReport,
+  TRAINER_STATE_FILE,
+  accuracyHeading,
+  evaluateModel,
+  readTrainerState,
+  reportPath,
+  writeEvaluationReport,
+} from '@vitlens/train-loop';
 import { classNames, processorToPreprocessOptions } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { ProgressBar } from '../progress';
@@ -23,7 +31,11 @@ export interface EvaluateFlags {
   batchSize: number;
   backend?: string;
   limit?: number;
+  /** Test-time augmentation: 'flip' averages each image's and its mirror's class probabilities. */
+  tta?: 'none' | 'flip';
   progress?: boolean;
+  /** The command line, for the report (`vitlens evaluate …`). */
+  command?: string;
 }
 
 /**
@@ -50,10 +62,24 @@ async function resolveSplit(flags: EvaluateFlags): Promise<{ split: string; held
   return { split: 'train', heldOut: { valPerClass, seed } };
 }
 
+/**
+ * The checkpoint as the report names it: the shipped model by its repository name (wherever the
+ * installed CLI keeps its copy), any other folder relative to the working directory.
+ */
+function checkpointName(dir: string): string {
+  return path.resolve(dir) === path.resolve(defaultCheckpointDir()) ? 'models/default (the shipped model)' : reportPath(dir);
+}
+
+/** `vitlens <args>` as a report records it: absolute paths made relative, odd arguments quoted. */
+function commandLine(args: readonly string[]): string {
+  const shown = args.map((a) => (path.isAbsolute(a) ? reportPath(a) : a)).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`));
+  return ['vitlens', ...shown].join(' ');
+}
+
 /** `vitlens evaluate`: writes `<out>/evaluation_results.txt` and `.json`; returns the report. */
 export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluationReport> {
   const log = (m: string) => process.stderr.write(`${m}\n`);
-  await initBackend({ prefer: flags.backend as never });
+  const backend = await initBackend({ prefer: flags.backend as never });
   const stat = await fs.stat(flags.checkpoint).catch(() => null);
   if (!stat?.isDirectory()) throw new Error(`--checkpoint ${flags.checkpoint}: not a folder (expected a checkpoint folder with config.json and model.safetensors)`);
   const model = await loadCheckpoint(flags.checkpoint);
@@ -77,18 +103,23 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluationRepor
     const metrics = await evaluateModel(model, dataset, indices, {
       batchSize: flags.batchSize,
       preprocess: processorToPreprocessOptions(model.processor),
+      tta: flags.tta ?? 'none',
       onProgress: (done, _t, running) => bar.update(done, { acc: `${(100 * running.accuracy).toFixed(2)}%` }),
     });
     bar.finish();
     const report: EvaluationReport = {
       split: label,
-      data: dataset.source,
-      checkpoint: path.resolve(flags.checkpoint),
+      ...(heldOut ? { heldOut: { from: split, perClass: heldOut.valPerClass, seed: heldOut.seed } } : {}),
+      data: flags.data === 'cifar10' || flags.data === 'cifar-10' ? `cifar10 (the official binary release, '${split}')` : reportPath(dataset.source),
+      checkpoint: checkpointName(flags.checkpoint),
+      backend: backend.name,
+      ...(flags.tta === 'flip' ? { testTimeAugmentation: 'flip' as const } : {}),
+      ...(flags.command ? { command: flags.command } : {}),
       createdAt: new Date().toISOString(),
       ...metrics,
     };
     const files = await writeEvaluationReport(flags.out, report);
-    process.stdout.write(`Test Set Accuracy: ${(100 * report.accuracy).toFixed(2)}% (${label}, ${report.count} images; top-5 ${(100 * report.top5).toFixed(2)}%)\n`);
+    process.stdout.write(`${accuracyHeading(report)}: ${(100 * report.accuracy).toFixed(2)}% (${report.count} images; top-5 ${(100 * report.top5).toFixed(2)}%)\n`);
     log(`wrote ${files.text} and ${files.json}`);
     return report;
   } finally {
@@ -108,10 +139,11 @@ export function registerEvaluate(program: Command): void {
     .option('--out <dir>', 'report folder', 'results')
     .option('--batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 64)
     .option('--limit <n>', 'evaluate only the first N images of the split', positiveInt('--limit'))
+    .addOption(new Option('--tta <kind>', "test-time augmentation: 'flip' averages the class probabilities of each image and its mirror image").choices(['none', 'flip']).default('none'))
     .option('--cache-dir <dir>', 'download and decoded-image cache (default: $VITLENS_CACHE_DIR or ~/.cache/vitlens)')
     .addOption(backendOption())
     .addOption(new Option('--no-progress', 'no download/decoding progress bars'))
     .action(async (flags: EvaluateFlags) => {
-      await runEvaluate(flags);
+      await runEvaluate({ ...flags, command: commandLine(process.argv.slice(2)) });
     });
 }

@@ -14,6 +14,8 @@ export interface InfoReport {
   backend: string;
   backendModule: string;
   reason: string;
+  /** libtensorflow's version when the backend is the native `tensorflow` one. */
+  tensorflow: string | null;
   skipped: { module: string; error: string }[];
 }
 
@@ -30,6 +32,7 @@ export async function collectInfo(prefer?: string): Promise<InfoReport> {
     backend: choice.name,
     backendModule: choice.module,
     reason: choice.reason,
+    tensorflow: choice.tensorflowVersion ?? null,
     skipped: choice.attempts.filter((a) => !a.ok).map((a) => ({ module: a.module, error: a.error ?? '' })),
   };
 }
@@ -51,6 +54,7 @@ export function registerInfo(program: Command): void {
         `tfjs-core      ${info.tfjsCore}`,
         `node           ${info.node} (${info.platform}, ${info.cpus} CPUs)`,
         `backend        ${info.backend} via ${info.backendModule}`,
+        ...(info.tensorflow ? [`tensorflow     ${info.tensorflow} (libtensorflow behind ${info.backendModule})`] : []),
         `why            ${info.reason}`,
         ...info.skipped.map((s) => `skipped        ${s.module}: ${s.error}`),
       ];

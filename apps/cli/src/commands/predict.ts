@@ -5,8 +5,9 @@ import { initBackend, pixelsToTensor, tf } from '@vitlens/core';
 import { type ViTForImageClassification, classNames, processorToPreprocessOptions } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 export { defaultCheckpointDir } from '../server/locate';
-import { type RgbImage, listImageFiles, readImage } from '../images';
+import { type RgbImage, type UnreadableImage, WORKING_MAX_SIDE, listImageFiles, readImageOrSkip, reportUnreadable } from '../images';
 import { defaultCheckpointDir } from '../server/locate';
+import { embedImages, noClassifierMessage } from './embed';
 import { backendOption, positiveInt } from './options';
 
 /** One class of a prediction. */
@@ -71,19 +72,42 @@ export function topPredictions(logits: ArrayLike<number>, labels: readonly strin
 /** Images per forward pass: bounds memory (a ViT-B/16 batch of 16 is ~1 GB of activations) while amortising dispatch. */
 export const PREDICT_BATCH = 16;
 
+/** What a command over many images does with one it cannot read or decode. */
+export interface UnreadableOptions {
+  /**
+   * Called for each image file that cannot be read or decoded (a corrupt JPEG, not an image, gone);
+   * the others are still processed. Without it, the first such file throws its `ImageReadError`.
+   */
+  onUnreadable?: (skipped: UnreadableImage) => void;
+}
+
 /**
  * Classify image files (any size; each resized per the processor), `PREDICT_BATCH` at a time.
- * No tensors outlive the call.
+ * No tensors outlive the call. An unreadable file throws, or with `onUnreadable` is reported and
+ * left out of the results.
  */
-export async function predictImages(model: ViTForImageClassification, files: readonly string[], top = 5): Promise<ImagePrediction[]> {
+export async function predictImages(
+  model: ViTForImageClassification,
+  files: readonly string[],
+  top = 5,
+  options: UnreadableOptions = {},
+): Promise<ImagePrediction[]> {
   const labels = classNames(model.config);
   if (!Number.isInteger(top) || top <= 0 || top > labels.length) {
     throw new Error(`--top ${top}: expected an integer in 1..${labels.length} (the model has ${labels.length} classes)`);
   }
   const results: ImagePrediction[] = [];
   for (let start = 0; start < files.length; start += PREDICT_BATCH) {
-    const batchFiles = files.slice(start, start + PREDICT_BATCH);
-    const images = await Promise.all(batchFiles.map((f) => readImage(f)));
+    // One file at a time (decoding is synchronous anyway), so skipped files are reported in order.
+    const batchFiles: string[] = [];
+    const images: RgbImage[] = [];
+    for (const file of files.slice(start, start + PREDICT_BATCH)) {
+      const image = await readImageOrSkip(file, { maxSide: WORKING_MAX_SIDE, onUnreadable: options.onUnreadable });
+      if (image === undefined) continue;
+      batchFiles.push(file);
+      images.push(image);
+    }
+    if (images.length === 0) continue;
     const inputs = images.map((image) => imageToInput(image, model)); // each [1, H', W', 3]
     let logits: tf.Tensor2D;
     try {
@@ -124,24 +148,36 @@ export function registerPredict(program: Command): void {
     .option('--checkpoint <dir>', 'checkpoint folder, https URL or Hub id (default: the shipped model at <repo>/models/default)')
     .requiredOption('--image <file|dir...>', 'image files or folders of images')
     .option('--top <k>', 'how many classes to show per image', positiveInt('--top'), 5)
-    .option('--json', 'print JSON: per image, predictions (label, index, probability) and the raw logits')
+    .option('--json', 'print JSON: per image, predictions (label, index, probability) and the raw logits; for a model without a classifier (DINO), its CLS embedding')
     .addOption(backendOption())
     .action(async (opts: PredictOptions) => {
       await initBackend({ prefer: opts.backend as never });
       const files = await listImageFiles(opts.image);
       const model = await openCheckpoint(opts.checkpoint);
+      // A corrupt or unreadable file is named on stderr; the others are still printed, then exit 1.
+      const unreadable = reportUnreadable();
+      const skipped = () => (unreadable.skipped.length > 0 ? { unreadable: unreadable.skipped } : {});
       try {
-        const results = await predictImages(model, files, opts.top);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), images: results }, null, 2)}\n`);
-          return;
-        }
-        for (const r of results) {
-          const lines = r.predictions.map((p, i) => `  ${i + 1}. ${p.label.padEnd(12)} ${(p.probability * 100).toFixed(1).padStart(5)}%`);
-          process.stdout.write(`${r.image}\n${lines.join('\n')}\n`);
+        if (!model.hasClassifier) {
+          // A headless encoder (DINO): no classes to predict; its embeddings on request.
+          if (!opts.json) throw new Error(noClassifierMessage(model, opts.checkpoint ?? 'the checkpoint'));
+          const images = await embedImages(model, files, unreadable);
+          const about = { architecture: model.architecture, hasClassifier: false };
+          process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), model: about, images, ...skipped() }, null, 2)}\n`);
+        } else {
+          const results = await predictImages(model, files, opts.top, unreadable);
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), images: results, ...skipped() }, null, 2)}\n`);
+          } else {
+            for (const r of results) {
+              const lines = r.predictions.map((p, i) => `  ${i + 1}. ${p.label.padEnd(12)} ${(p.probability * 100).toFixed(1).padStart(5)}%`);
+              process.stdout.write(`${r.image}\n${lines.join('\n')}\n`);
+            }
+          }
         }
       } finally {
         model.dispose();
       }
+      unreadable.throwIfAny(files.length);
     });
 }

@@ -7,6 +7,7 @@ export interface ServeCommandOptions {
   port: number;
   host: string;
   verbose?: boolean;
+  allowHost?: string[];
 }
 
 function portNumber(value: string): number {
@@ -33,12 +34,9 @@ export async function runServe(opts: ServeCommandOptions, out: (line: string) =>
     host: opts.host,
     port: opts.port,
     logRequest: opts.verbose ? out : undefined,
+    allowedHosts: opts.allowHost,
   });
-  out(
-    running.checkpoint.available
-      ? `vitlens: checkpoint ${running.checkpoint.name}`
-      : `vitlens: warning: ${running.checkpoint.error}`,
-  );
+  out(running.checkpoint.available ? `vitlens: checkpoint ${checkpointDir}` : `vitlens: warning: ${running.checkpoint.error}`);
   if (running.dataset) {
     const { root, files, classes, heldOut } = running.dataset;
     const which = heldOut ? `, the validation images training held out: ${heldOut.valPerClass} per class, seed ${heldOut.seed}` : '';
@@ -67,6 +65,7 @@ export function registerServe(program: Command): void {
     .option('--data <dir>', 'image folder for the "random test image" button (<dir>/<class>/*.jpg or <dir>/test|train/<class>/*.jpg)')
     .option('--port <n>', 'port (0: a free one)', portNumber, 8080)
     .option('--host <address>', 'interface to bind', '127.0.0.1')
+    .option('--allow-host <name...>', 'also answer requests for these host names (loopback names and the bound address always work)')
     .option('--verbose', 'print one line per request')
     .action(async (opts: ServeCommandOptions) => {
       await runServe(opts);

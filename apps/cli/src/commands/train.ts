@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { type Command, CommanderError, Option } from 'commander';
 import { initBackend } from '@vitlens/core';
@@ -10,6 +11,7 @@ import {
   type TrainConfigOverrides,
   WorkerGradientEngine,
   findResumeCheckpoint,
+  recoverCheckpoints,
   planSteps,
   resolveTrainConfig,
   train,
@@ -19,13 +21,14 @@ import {
   PRESET_NAMES,
   ViTForImageClassification,
   type ViTConfig,
+  classNames,
   createConfig,
   parseConfig,
   processorToPreprocessOptions,
 } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { ProgressBar } from '../progress';
-import { backendOption, nonNegativeInt, positiveInt, positiveNumber, nonNegativeNumber } from './options';
+import { backendOption, nonNegativeInt, positiveInt, positiveNumber, nonNegativeNumber, seedInt } from './options';
 
 export interface TrainFlags {
   data: string;
@@ -52,7 +55,9 @@ export interface TrainFlags {
   workers?: number;
   augment?: string;
   labelSmoothing?: number;
+  ema?: number;
   progress?: boolean;
+  replaceHead?: boolean;
 }
 
 const id2labelOf = (names: string[]): Record<string, string> => Object.fromEntries(names.map((n, i) => [String(i), n]));
@@ -73,6 +78,7 @@ export function configFromFlags(flags: TrainFlags): TrainConfig {
     saveEvery: flags.saveEvery,
     augment: flags.augment,
     labelSmoothing: flags.labelSmoothing,
+    ema: flags.ema,
     optimizer: { lr: flags.lr, weightDecay: flags.weightDecay },
   };
   // A recipe's pretrained checkpoint does not apply to a model chosen on the command line.
@@ -80,24 +86,109 @@ export function configFromFlags(flags: TrainFlags): TrainConfig {
   return resolveTrainConfig(flags.recipe, overrides);
 }
 
-async function buildModel(config: TrainConfig, flags: TrainFlags, dataset: ImageDataset, log: (m: string) => void): Promise<ViTForImageClassification> {
+/** `a, b, c` for a message; long lists (ImageNet's 1000 classes) are cut. */
+function listNames(names: readonly string[], max = 12): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, … (${names.length - max} more)`;
+}
+
+/**
+ * Throw unless the data's classes are the checkpoint's, in the same order: training on shifted
+ * labels (a renamed or added class folder) must not start silently. The message gives both lists.
+ */
+export function checkSameClasses(
+  data: { names: readonly string[]; source: string },
+  checkpoint: { names: readonly string[]; source: string; kind?: string },
+  hint: string,
+): void {
+  const same = data.names.length === checkpoint.names.length && data.names.every((n, i) => n === checkpoint.names[i]);
+  if (same) return;
+  const missing = checkpoint.names.filter((n) => !data.names.includes(n));
+  const extra = data.names.filter((n) => !checkpoint.names.includes(n));
+  const diff = [
+    missing.length > 0 ? `not in the data: ${listNames(missing, 5)}` : '',
+    extra.length > 0 ? `new in the data: ${listNames(extra, 5)}` : '',
+    missing.length === 0 && extra.length === 0 ? 'the same names in another order' : '',
+  ].filter(Boolean);
+  throw new Error(
+    `the data's ${data.names.length} classes (${listNames(data.names)}) in ${data.source} are not the ${checkpoint.kind ?? 'checkpoint'}'s ` +
+      `${checkpoint.names.length} (${listNames(checkpoint.names)}) in ${checkpoint.source} (${diff.join('; ')}); ${hint}`,
+  );
+}
+
+/** A `--config` file, read and checked as written: nothing in it is silently replaced or ignored. */
+async function readConfigFile(file: string): Promise<{ raw: Record<string, unknown>; config: ViTConfig }> {
+  const text = await fs.readFile(file, 'utf8').catch((e: Error) => {
+    throw new Error(`--config ${file}: ${e.message}`);
+  });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--config ${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const config = parseConfig(raw, `--config ${file}`);
+  const record = raw as Record<string, unknown>;
+  if (record.id2label !== undefined) {
+    const names = classNames(config);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) {
+      throw new Error(`--config ${file}: id2label names '${twice}' for labels ${names.indexOf(twice)} and ${names.lastIndexOf(twice)}; class names must be distinct`);
+    }
+  }
+  return { raw: record, config };
+}
+
+/**
+ * The labels a `--config` file states (id2label or num_labels) must be the data's: the head is
+ * built for the data's classes, so a file that says otherwise is an error, not a detail to drop.
+ * Generic `LABEL_<i>` names only fix the count.
+ */
+function checkConfigLabels(file: string, raw: Record<string, unknown>, config: ViTConfig, dataset: ImageDataset): void {
+  if (raw.id2label === undefined && raw.num_labels === undefined) return;
+  const names = classNames(config);
+  const generic = names.every((n, i) => n === `LABEL_${i}`);
+  if (generic && names.length === dataset.classNames.length) return;
+  checkSameClasses(
+    { names: dataset.classNames, source: dataset.source },
+    { names, source: `--config ${file}`, kind: 'config' },
+    generic ? 'set num_labels to the number of class folders, or drop it' : 'make id2label the class folders in order, or drop id2label and num_labels',
+  );
+}
+
+async function buildModel(
+  config: TrainConfig,
+  flags: TrainFlags,
+  dataset: ImageDataset,
+  configFile: { raw: Record<string, unknown> } | undefined,
+  log: (m: string) => void,
+): Promise<ViTForImageClassification> {
   const id2label = id2labelOf(dataset.classNames);
   if (config.pretrained) {
     log(`loading pretrained ${config.pretrained}`);
-    return loadCheckpoint(config.pretrained, { id2label, imageSize: config.imageSize, seed: config.seed });
+    const opts = { imageSize: config.imageSize, seed: config.seed };
+    const loaded = await loadCheckpoint(config.pretrained, opts);
+    // A bare encoder (ViTModel, DeiTModel: e.g. in21k or DINO) or a checkpoint whose head was missing
+    const headless = !loaded.hasClassifier || loaded.initializedFromSeed.some((name) => name.startsWith('classifier.'));
+    const theirs = classNames(loaded.config);
+    const same = theirs.length === dataset.classNames.length && theirs.every((n, i) => n === dataset.classNames[i]);
+    if (same && !headless) return loaded;
+    // A recipe that starts from a pretrained checkpoint (ImageNet) means to train a new head.
+    const replace = headless || flags.replaceHead === true || flags.pretrained === undefined;
+    if (!replace) {
+      loaded.dispose();
+      checkSameClasses(
+        { names: dataset.classNames, source: dataset.source },
+        { names: theirs, source: `--pretrained ${config.pretrained}` },
+        'add --replace-head to train a new classifier head for the data\'s classes (the checkpoint\'s head is dropped)',
+      );
+    }
+    loaded.dispose();
+    if (!headless) log(`replacing the ${theirs.length}-class head of ${config.pretrained} with a new one for the data's ${dataset.classNames.length} classes`);
+    return loadCheckpoint(config.pretrained, { ...opts, id2label });
   }
   let vit: ViTConfig;
-  if (flags.config) {
-    const text = await fs.readFile(flags.config, 'utf8').catch((e: Error) => {
-      throw new Error(`--config ${flags.config}: ${e.message}`);
-    });
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`--config ${flags.config}: not valid JSON (${(e as Error).message})`);
-    }
-    vit = parseConfig({ ...(raw as object), image_size: config.imageSize, id2label, label2id: undefined }, flags.config);
+  if (flags.config && configFile) {
+    vit = parseConfig({ ...configFile.raw, image_size: config.imageSize, id2label, label2id: undefined, num_labels: undefined }, flags.config);
   } else {
     vit = createConfig(config.model, { image_size: config.imageSize, id2label });
   }
@@ -109,9 +200,25 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const backend = await initBackend({ prefer: flags.backend as never });
   log(`backend: ${backend.name}`);
+  // Checked before anything loads: replicas are wasm/cpu backends in worker threads. On tensorflow
+  // TF's own intra-op thread pool already spreads each kernel over every core.
+  if ((flags.workers ?? 1) > 1 && backend.name !== 'wasm' && backend.name !== 'cpu') {
+    throw new Error(
+      `--workers ${flags.workers}: data-parallel workers run on the wasm or cpu backend, not '${backend.name}', whose ` +
+        'kernels already use every core (TensorFlow intra-op threads: TF_NUM_INTRAOP_THREADS); drop --workers, or add --backend wasm',
+    );
+  }
+  // More gradient threads than cores only adds copies of the model and contention.
+  const cores = os.availableParallelism();
+  if ((flags.workers ?? 1) > cores) {
+    log(`--workers ${flags.workers}: this machine has ${cores} cores; using ${cores}`);
+    flags = { ...flags, workers: cores };
+  }
   let config: TrainConfig;
   let resumeFrom: string | undefined;
+  let configFile: Awaited<ReturnType<typeof readConfigFile>> | undefined;
   if (flags.resume) {
+    for (const repair of await recoverCheckpoints(flags.out)) log(repair);
     const found = await findResumeCheckpoint(flags.out);
     if (!found) throw new Error(`--resume: no complete checkpoint (with trainer_state.json) under ${flags.out}`);
     resumeFrom = found.dir;
@@ -123,19 +230,46 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         maxSteps: flags.maxSteps ?? found.state.config.maxSteps,
         keep: flags.keep ?? found.state.config.keep,
         saveEvery: flags.saveEvery ?? found.state.config.saveEvery,
+        // An average of the weights may be started on resume (it begins at the current weights).
+        ema: flags.ema ?? found.state.config.ema,
       },
       `${found.dir}/trainer_state.json`,
     );
   } else {
+    configFile = flags.config === undefined ? undefined : await readConfigFile(flags.config);
+    const fileSize = configFile?.raw.image_size;
+    if (typeof fileSize === 'number' && fileSize !== (flags.imageSize ?? fileSize)) {
+      throw new Error(`--config ${flags.config} has image_size ${fileSize} but --image-size is ${flags.imageSize}; drop one of them or make them agree`);
+    }
+    // The config file's image size wins over the recipe's.
+    if (typeof fileSize === 'number') flags = { ...flags, imageSize: fileSize };
     config = configFromFlags(flags);
   }
   if (!augmentPolicyNames().includes(config.augment)) {
     throw new Error(`--augment: '${config.augment}' is not a policy; valid policies are ${augmentPolicyNames().join(', ')}`);
   }
   const dataset = await loadDataset(flags.data, { split: 'train', cacheDir: flags.cacheDir, log, progress: flags.progress !== false });
+  if (dataset.classNames.length < 2) {
+    throw new Error(
+      `${dataset.source}: ${dataset.classNames.length} class (${dataset.classNames.join(', ')}); a classifier needs at least 2 class folders (<data>/train/<class>/*.jpg)`,
+    );
+  }
+  if (configFile && flags.config) checkConfigLabels(flags.config, configFile.raw, configFile.config, dataset);
   const split = stratifiedSplit(dataset.labels, dataset.classNames.length, { valPerClass: config.valPerClass, seed: config.seed });
   log(`data: ${dataset.source}: ${split.train.length} training, ${split.val.length} validation images (${config.valPerClass} per class held out, seed ${config.seed})`);
-  const model = resumeFrom ? await loadCheckpoint(resumeFrom) : await buildModel(config, flags, dataset, log);
+  const model = resumeFrom ? await loadCheckpoint(resumeFrom) : await buildModel(config, flags, dataset, configFile, log);
+  if (resumeFrom) {
+    try {
+      checkSameClasses(
+        { names: dataset.classNames, source: dataset.source },
+        { names: classNames(model.config), source: path.join(resumeFrom, 'config.json') },
+        '--resume continues the same run on the same classes: restore the class folders, or start a new run from this checkpoint with --pretrained <checkpoint> --replace-head',
+      );
+    } catch (error) {
+      model.dispose();
+      throw new Error(`--resume: ${(error as Error).message}`);
+    }
+  }
   const { stepsPerEpoch, totalSteps } = planSteps(config, split.train.length);
   log(
     `training ${config.model}${config.pretrained ? ` from ${config.pretrained}` : ''} with recipe ${config.recipe}: ` +
@@ -207,6 +341,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         log(
           `epoch ${m.epoch}: train loss ${m.train_loss.toFixed(4)}` +
             (m.val_accuracy !== null ? `, val loss ${m.val_loss!.toFixed(4)}, val acc ${(100 * m.val_accuracy).toFixed(2)}%` : '') +
+            (m.val_accuracy_ema != null ? ` (average of the weights: ${(100 * m.val_accuracy_ema).toFixed(2)}%)` : '') +
             `, ${m.images_per_s.toFixed(1)} img/s → ${m.checkpoint}`,
         );
       },
@@ -234,6 +369,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--model <preset>', 'model preset (default: the recipe\'s)').choices(PRESET_NAMES as string[]).conflicts('config'))
     .option('--config <file>', 'a Hugging Face ViT config.json instead of a preset')
     .option('--pretrained <checkpoint>', 'start from a checkpoint folder, URL or Hub id (e.g. google/vit-base-patch16-224)')
+    .option('--replace-head', "with --pretrained: train a new classifier head when the data's classes are not the checkpoint's (they must match otherwise)")
     .addOption(new Option('--recipe <name>', 'training recipe').choices(RECIPE_NAMES as string[]).default('cifar-scratch'))
     .option('--epochs <n>', 'epochs', positiveInt('--epochs'))
     .option('--batch-size <n>', 'images per optimizer step', positiveInt('--batch-size'))
@@ -245,7 +381,7 @@ export function registerTrain(program: Command): void {
     .option('--max-steps <n>', 'stop after this many optimizer steps', positiveInt('--max-steps'))
     .option('--out <dir>', 'checkpoint folder', 'models/checkpoints')
     .option('--resume', 'continue from the last checkpoint in --out')
-    .option('--seed <n>', 'seed of the split, shuffling, augmentation, dropout and initialisation', nonNegativeInt('--seed'))
+    .option('--seed <n>', 'seed of the split, shuffling, augmentation, dropout and initialisation (0 to 4294967295)', seedInt('--seed'))
     .option('--cache-dir <dir>', 'download and decoded-image cache (default: $VITLENS_CACHE_DIR or ~/.cache/vitlens)')
     .addOption(backendOption())
     .option('--keep <n>', 'keep only the newest N numbered checkpoints (last and best are always kept)', nonNegativeInt('--keep'))
@@ -253,9 +389,21 @@ export function registerTrain(program: Command): void {
     .option('--workers <n>', 'threads that compute gradients in parallel (data-parallel; 1 = this thread only)', positiveInt('--workers'), 1)
     .addOption(new Option('--augment <policy>', "augmentation policy (default: the recipe's)").choices(augmentPolicyNames()))
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)', nonNegativeNumber('--label-smoothing'))
+    .option('--ema <decay>', "keep an exponential moving average of the weights with this decay (e.g. 0.999; 0 = none; default: the recipe's), validated each epoch and saved in each checkpoint's ema/ folder", nonNegativeNumber('--ema'))
     .option('--no-progress', 'no download/decoding progress bars')
     .action(async (flags: TrainFlags) => {
-      const code = await runTrain(flags);
+      const created = !(await fs.stat(flags.out).then(
+        () => true,
+        () => false,
+      ));
+      let code: number;
+      try {
+        code = await runTrain(flags);
+      } catch (error) {
+        // A run that failed before writing anything leaves no empty --out folder behind.
+        if (created) await fs.rmdir(flags.out).catch(() => {});
+        throw error;
+      }
       // runCli turns a CommanderError into the process exit code (130 = stopped by Ctrl-C).
       if (code !== 0) throw new CommanderError(code, 'vitlens.train.interrupted', 'interrupted');
     });

@@ -3,19 +3,21 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   COLORMAP_NAMES,
   type ColormapName,
+  DINO_KEEP,
   HEAD_FUSIONS,
   type HeadFusion,
   MAP_METHODS,
   type MapMethod,
 } from '@vitlens/attention-viz';
 import { type VisualizationFile, writeVisualization } from '@vitlens/attention-viz/node';
-import { initBackend, tf } from '@vitlens/core';
-import { type ViTForImageClassification, classNames } from '@vitlens/vit-model';
-import { listImageFiles, readImage } from '../images';
+import { initBackend } from '@vitlens/core';
+import { type VisionTransformer, classNames } from '@vitlens/vit-model';
+import { WORKING_MAX_SIDE, listImageFiles, readImageOrSkip, reportUnreadable, shrinkImage } from '../images';
 import { backendOption, nonNegativeInt } from './options';
-import { imageToInput, openCheckpoint, softmax } from './predict';
+import { imageAttention } from './attention';
+import { type UnreadableOptions, imageToInput, openCheckpoint, softmax } from './predict';
 
-export interface VisualizeOptions {
+export interface VisualizeOptions extends UnreadableOptions {
   methods: readonly MapMethod[];
   /** Layers for the CLS maps; undefined = all. */
   layers?: readonly number[];
@@ -27,14 +29,36 @@ export interface VisualizeOptions {
   /** Class the gradient map explains (default: the predicted class). */
   className?: string;
   out: string;
+  /** Also draw heads.png: every head of every layer (`--heads all`; default for models without a classifier). */
+  headGrid?: boolean;
+  /** DINO's view: the last layer's heads, each thresholded to keep this share of the mass (default 0.6 for models without a classifier). */
+  dinoKeep?: number;
+  /** Which special token's maps: 'cls', 'distillation' (DeiT) or 'both' (default: both for DeiT, else cls). */
+  token?: MapToken;
+  /** Draw the overlays and the figure at the image's own size instead of `displaySize`. */
+  fullResolution?: boolean;
+  /** Longest side of the drawn image (default `DISPLAY_MAX_SIDE`); smaller images are enlarged to ≥ 160 px. */
+  displaySize?: number;
 }
+
+/**
+ * Longest side overlays are drawn at by default: a phone photo's maps stay a few hundred
+ * kilobytes each and the figure a few thousand pixels wide (the maps have 8–14 patches a side).
+ */
+export const DISPLAY_MAX_SIDE = 512;
+
+/** The special tokens a map can be read from. */
+export type MapToken = 'cls' | 'distillation' | 'both';
 
 export interface ImageVisualization {
   image: string;
   outDir: string;
-  predicted: { label: string; index: number; probability: number };
-  /** The class the gradient map explains. */
-  explained: { label: string; index: number };
+  /** The predicted class; absent for a model without a classifier. */
+  predicted?: { label: string; index: number; probability: number };
+  /** The class the gradient map explains; absent for a model without a classifier. */
+  explained?: { label: string; index: number };
+  /** A headless model's ‖CLS embedding‖₂ (its gradient map's target). */
+  embeddingNorm?: number;
   files: VisualizationFile[];
 }
 
@@ -78,23 +102,28 @@ export function outputNames(files: readonly string[]): string[] {
   });
 }
 
-/** Copy one image's `[1, heads, T, T]` tensors out as Float32Arrays `[heads, T, T]`. */
-async function perLayer(tensors: readonly tf.Tensor[]): Promise<Float32Array[]> {
-  return Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
-}
-
 /**
  * Attention maps for image files: per image a folder under `options.out` with the input, an
  * overlay per layer, rollout, gradient, the labelled figure and maps.json. No tensors outlive the call.
+ * An unreadable file throws, or with `options.onUnreadable` is reported and left out.
  */
 export async function visualizeImages(
-  model: ViTForImageClassification,
+  model: VisionTransformer,
   files: readonly string[],
   options: VisualizeOptions,
 ): Promise<ImageVisualization[]> {
   const c = model.config;
-  const labels = classNames(c);
-  const grid = c.image_size / c.patch_size;
+  const labels = model.hasClassifier ? classNames(c) : [];
+  const { gridHeight, gridWidth, prefixTokens } = model.tokens;
+  const token = options.token ?? (prefixTokens > 1 ? 'both' : 'cls');
+  if (token !== 'cls' && prefixTokens < 2) throw new Error(`--token ${token}: this ${model.architecture} has no distillation token (only DeiT has one)`);
+  const queries = [
+    ...(token !== 'distillation' ? [{ index: 0, name: 'cls' }] : []),
+    ...(token !== 'cls' ? [{ index: 1, name: 'distillation' }] : []),
+  ];
+  // A model without a classifier (DINO) is read through its heads: the grid and DINO's view by default.
+  const headGrid = options.headGrid ?? !model.hasClassifier;
+  const dinoKeep = options.dinoKeep ?? (model.hasClassifier ? undefined : DINO_KEEP);
   if (options.layers) {
     for (const l of options.layers) {
       if (l >= c.num_hidden_layers) throw new Error(`--layers ${l}: the model has layers 0..${c.num_hidden_layers - 1}`);
@@ -104,6 +133,9 @@ export async function visualizeImages(
     throw new Error(`--head ${options.head}: the model has heads 0..${c.num_attention_heads - 1}`);
   }
   let classIndex: number | undefined;
+  if (options.className !== undefined && !model.hasClassifier) {
+    throw new Error(`--class '${options.className}': this ${model.architecture} has no classifier; its gradient map explains the norm of the CLS embedding`);
+  }
   if (options.className !== undefined) {
     const found = labels.indexOf(options.className);
     if (found < 0) throw new Error(`--class '${options.className}' is not a class of this model; its classes are: ${labels.join(', ')}`);
@@ -113,48 +145,51 @@ export async function visualizeImages(
   const names = outputNames(files);
   const results: ImageVisualization[] = [];
   for (const [i, file] of files.entries()) {
-    const image = await readImage(file);
+    // The model sees what predict sees (the image shrunk to WORKING_MAX_SIDE); the overlays are
+    // drawn at a display size unless asked for the full resolution.
+    const read = await readImageOrSkip(file, {
+      ...(options.fullResolution ? {} : { maxSide: WORKING_MAX_SIDE }),
+      onUnreadable: options.onUnreadable,
+    });
+    if (read === undefined) continue;
+    const full = options.fullResolution ? read : undefined;
+    const image = full ? shrinkImage(full, WORKING_MAX_SIDE) : read;
+    const shown = full ?? shrinkImage(image, options.displaySize ?? DISPLAY_MAX_SIDE);
     const input = imageToInput(image, model); // [1, H, W, 3]
-    let logits: tf.Tensor2D;
-    let attentions: tf.Tensor4D[];
-    let gradients: tf.Tensor4D[] = [];
+    let run: Awaited<ReturnType<typeof imageAttention>>;
     try {
-      if (wantGradient) {
-        ({ logits, attentions, gradients } = model.attentionGradients(input, classIndex));
-      } else {
-        const out = model.forward(input, { outputAttentions: true });
-        logits = out.logits;
-        attentions = out.attentions ?? [];
-      }
+      run = await imageAttention(model, input, { gradients: wantGradient, ...(classIndex !== undefined ? { classIndex } : {}) });
     } finally {
       input.dispose();
     }
-    let layerValues: Float32Array[];
-    let gradientValues: Float32Array[];
-    let logitValues: Float32Array;
-    try {
-      layerValues = await perLayer(attentions);
-      gradientValues = await perLayer(gradients);
-      logitValues = (await logits.data()) as Float32Array;
-    } finally {
-      tf.dispose([logits, ...attentions, ...gradients]);
+    let predicted: ImageVisualization['predicted'];
+    let explained: ImageVisualization['explained'];
+    if (run.logits) {
+      const probs = softmax(run.logits);
+      const predictedIndex = probs.indexOf(Math.max(...probs));
+      predicted = { label: labels[predictedIndex] as string, index: predictedIndex, probability: probs[predictedIndex] as number };
+      const explainedIndex = classIndex ?? predictedIndex;
+      explained = { label: labels[explainedIndex] as string, index: explainedIndex };
     }
-    const probs = softmax(logitValues);
-    const predictedIndex = probs.indexOf(Math.max(...probs));
-    const predicted = { label: labels[predictedIndex] as string, index: predictedIndex, probability: probs[predictedIndex] as number };
-    const explainedIndex = classIndex ?? predictedIndex;
-    const explained = { label: labels[explainedIndex] as string, index: explainedIndex };
     const outDir = path.join(options.out, names[i] as string);
     const fusionText = options.head !== undefined ? `head ${options.head}` : `heads: ${options.fusion}`;
+    const said = predicted
+      ? `predicted ${predicted.label} (${(predicted.probability * 100).toFixed(1)}%)`
+      : `${model.architecture}, no classifier; CLS embedding norm ${run.embeddingNorm?.toFixed(2)}`;
+    const target = explained ? `class '${explained.label}'` : 'the norm of the CLS embedding';
     const { files: written } = await writeVisualization({
-      image,
+      image: shown,
       attention: {
         heads: c.num_attention_heads,
-        gridHeight: grid,
-        gridWidth: grid,
-        layers: layerValues,
-        ...(wantGradient ? { gradients: gradientValues } : {}),
+        gridHeight,
+        gridWidth,
+        prefixTokens,
+        layers: run.layers,
+        ...(wantGradient ? { gradients: run.gradients } : {}),
       },
+      queries,
+      headGrid,
+      ...(dinoKeep !== undefined ? { dinoKeep } : {}),
       outDir,
       methods: options.methods,
       ...(options.layers ? { layers: options.layers } : {}),
@@ -163,12 +198,18 @@ export async function visualizeImages(
       discardRatio: options.discardRatio,
       colormap: options.colormap,
       alpha: options.alpha,
-      title: `${path.basename(file)}: predicted ${predicted.label} (${(predicted.probability * 100).toFixed(1)}%)`,
+      title: `${path.basename(file)}: ${said}`,
       subtitle:
         `${fusionText}; colormap ${options.colormap}; alpha ${options.alpha}` +
-        (wantGradient ? `; gradient map for class '${explained.label}'` : ''),
+        (wantGradient ? `; gradient map for ${target}` : ''),
     });
-    results.push({ image: file, outDir, predicted, explained, files: written });
+    results.push({
+      image: file,
+      outDir,
+      ...(predicted ? { predicted, explained } : {}),
+      ...(run.embeddingNorm !== undefined ? { embeddingNorm: run.embeddingNorm } : {}),
+      files: written,
+    });
   }
   return results;
 }
@@ -186,6 +227,10 @@ interface VisualizeCliOptions {
   alpha: number;
   out: string;
   backend?: string;
+  fullResolution?: boolean;
+  heads?: 'all';
+  dinoKeep?: number;
+  token?: MapToken;
 }
 
 export function registerVisualize(program: Command): void {
@@ -195,21 +240,38 @@ export function registerVisualize(program: Command): void {
     .option('--checkpoint <dir>', 'checkpoint folder, https URL or Hub id (default: the shipped model at <repo>/models/default)')
     .requiredOption('--image <file|dir...>', 'image files (JPEG/PNG, any size) or folders of images')
     .addOption(new Option('--method <method>', 'which maps').choices(['all', ...MAP_METHODS]).default('all'))
-    .option('--layers <list>', "layers for the CLS maps: 'all' or indices such as 0,6,11", parseLayers, 'all')
+    .option(
+      '--layers <list>',
+      "layers for the CLS maps: 'all' or numbers such as 0,6,11. Layers and heads are numbered from 0, as in the checkpoint " +
+        "(vit.encoder.layer.0 is the first), in the figures, the cls-layer-NN.png names and the page",
+      parseLayers,
+      'all',
+    )
     .addOption(new Option('--head-fusion <fusion>', 'how heads are combined').choices([...HEAD_FUSIONS]).default('mean'))
-    .option('--head <n>', 'one head alone instead of fusing', nonNegativeInt('--head'))
+    .option('--head <n>', 'one head alone instead of fusing (numbered from 0)', nonNegativeInt('--head'))
     .option('--discard-ratio <r>', "rollout: drop this fraction of the lowest attentions (vit-explain's discard_ratio)", parseFraction('--discard-ratio', 1, false), 0)
     .addOption(new Option('--colormap <name>', 'colormap').choices([...COLORMAP_NAMES]).default('viridis'))
     .option('--class <name>', 'class the gradient map explains (default: the predicted class)')
     .option('--alpha <a>', 'heatmap weight over the image', parseFraction('--alpha', 1, true), 0.5)
     .option('--out <dir>', 'output folder', 'results/visualizations')
+    .addOption(new Option('--heads <which>', "'all': also draw heads.png, every head of every layer (default for models without a classifier, e.g. DINO)").choices(['all']))
+    .option(
+      '--dino-keep <share>',
+      "DINO's view: the last layer's heads, each thresholded to keep this share of its attention mass (the DINO paper's 0.6; default on at 0.6 for models without a classifier)",
+      parseFraction('--dino-keep', 1, true),
+    )
+    .addOption(new Option('--token <token>', "which special token's maps: DeiT's distillation token, the CLS token, or both (default: both for DeiT, else cls)").choices(['cls', 'distillation', 'both']))
+    .option('--full-resolution', `draw the overlays and the figure at each image's own size (default: at most ${DISPLAY_MAX_SIDE} px a side)`)
     .addOption(backendOption())
     .action(async (opts: VisualizeCliOptions) => {
       await initBackend({ prefer: opts.backend as never });
       const files = await listImageFiles(opts.image);
       const model = await openCheckpoint(opts.checkpoint);
+      // A corrupt or unreadable file is named on stderr; the others are still drawn, then exit 1.
+      const unreadable = reportUnreadable();
       try {
         const results = await visualizeImages(model, files, {
+          onUnreadable: unreadable.onUnreadable,
           methods: opts.method === 'all' ? MAP_METHODS : [opts.method],
           ...(opts.layers !== 'all' ? { layers: opts.layers } : {}),
           fusion: opts.headFusion,
@@ -219,15 +281,21 @@ export function registerVisualize(program: Command): void {
           alpha: opts.alpha,
           ...(opts.class !== undefined ? { className: opts.class } : {}),
           out: opts.out,
+          ...(opts.fullResolution ? { fullResolution: true } : {}),
+          ...(opts.heads === 'all' ? { headGrid: true } : {}),
+          ...(opts.dinoKeep !== undefined ? { dinoKeep: opts.dinoKeep } : {}),
+          ...(opts.token !== undefined ? { token: opts.token } : {}),
         });
         for (const r of results) {
           const figure = r.files.find((f) => f.kind === 'figure')?.path ?? '';
-          process.stdout.write(
-            `${r.image}: predicted ${r.predicted.label} (${(r.predicted.probability * 100).toFixed(1)}%); ${r.files.length} files in ${r.outDir} (figure: ${figure})\n`,
-          );
+          const said = r.predicted
+            ? `predicted ${r.predicted.label} (${(r.predicted.probability * 100).toFixed(1)}%)`
+            : `no classifier (CLS embedding norm ${r.embeddingNorm?.toFixed(2)})`;
+          process.stdout.write(`${r.image}: ${said}; ${r.files.length} files in ${r.outDir} (figure: ${figure})\n`);
         }
       } finally {
         model.dispose();
       }
+      unreadable.throwIfAny(files.length);
     });
 }

@@ -84,8 +84,8 @@ export async function listSampleFolder(data: string): Promise<SampleFolder> {
 /**
  * Keep only the images `vitlens train` held out for validation from this split (`valPerClass` per
  * class, `seed`): the loader's own listing (`listImageFolder`, the checkpoint's `classNames` as
- * labels) and the same `stratifiedSplit`. Throws the loader's error when the folder's classes are
- * not the checkpoint's.
+ * labels) and the same `stratifiedSplit`, less any that are not regular files of `folder` (links).
+ * Throws the loader's error when the folder's classes are not the checkpoint's.
  */
 export async function heldOutSamples(folder: SampleFolder, opts: { classNames: string[]; valPerClass: number; seed: number }): Promise<SampleFolder> {
   // <parent>/<name> names the split folder itself, whatever its layout
@@ -93,10 +93,12 @@ export async function heldOutSamples(folder: SampleFolder, opts: { classNames: s
   const labels = Uint8Array.from(listing.files, (f) => f.label);
   const { val } = stratifiedSplit(labels, listing.classNames.length, { valPerClass: opts.valPerClass, seed: opts.seed });
   const classIndex = new Map(folder.classes.map((name, i) => [name, i]));
+  // The loader lists links too; offer only what the folder's own listing holds (regular files).
+  const listed = new Set(folder.files.map(([c, name]) => `${c}/${name}`));
   const files = Array.from(val, (i): [number, string] => {
     const { file, label } = listing.files[i]!;
     return [classIndex.get(listing.classNames[label]!)!, path.basename(file)];
-  });
+  }).filter(([c, name]) => listed.has(`${c}/${name}`));
   return { ...folder, files, heldOut: { valPerClass: opts.valPerClass, seed: opts.seed } };
 }
 

@@ -1,14 +1,14 @@
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
-import { type CheckpointStatus, checkpointStatus, isCheckpointFile } from './checkpoint';
+import { type CheckpointStatus, checkpointWatcher, isCheckpointFile } from './checkpoint';
 import { contentTypeFor } from './content-types';
 import { heldOutSamples, listSampleFolder, randomSample, type SampleFolder } from './dataset';
 import { decodePathSegments, PathRefusedError, resolveInside } from './safe-path';
 import { TRAINER_STATE_FILE, readTrainerState } from '@vitlens/train-loop';
-import { classNames, parseConfig } from '@vitlens/vit-model';
+import { type ViTConfig, classNames } from '@vitlens/vit-model';
 
 export interface ServeOptions {
   /** The built page (apps/web/dist): index.html and assets/. */
@@ -27,6 +27,14 @@ export interface ServeOptions {
   maxBodyBytes?: number | undefined;
   /** One line per served request, e.g. for `--verbose`. */
   logRequest?: ((line: string) => void) | undefined;
+  /**
+   * Host names (besides loopback names and the bound address) that requests may name in their
+   * `Host` header, e.g. the machine's name when serving to a network. Any other name is refused,
+   * so a web page cannot reach the server through DNS rebinding.
+   */
+  allowedHosts?: readonly string[] | undefined;
+  /** Where unexpected errors are reported (their details never go to the client). Default stderr. */
+  logError?: ((line: string) => void) | undefined;
 }
 
 export interface RunningServer {
@@ -41,6 +49,32 @@ export interface RunningServer {
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
+
+/** The host name of a `Host` header value, lower case, without the port or IPv6 brackets. */
+export function hostName(header: string): string {
+  const value = header.trim().toLowerCase();
+  if (value.startsWith('[')) return value.slice(1, value.indexOf(']') === -1 ? undefined : value.indexOf(']'));
+  const colon = value.lastIndexOf(':');
+  return colon === -1 || value.indexOf(':') !== colon ? value : value.slice(0, colon);
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const isIpLiteral = (name: string): boolean => IPV4.test(name) || (name.includes(':') && /^[0-9a-f:.]+$/.test(name));
+
+/**
+ * Which `Host` headers the server answers: loopback names (`localhost`, `*.localhost`, 127.0.0.1,
+ * ::1), the bound address, `extra` names, and, when bound to every interface, any IP address. A
+ * DNS-rebinding page always sends its own domain name, which none of these match.
+ */
+export function hostChecker(boundAddress: string, extra: readonly string[] = []): (header: string | undefined) => boolean {
+  const allowed = new Set(['localhost', '127.0.0.1', '::1', boundAddress.toLowerCase(), ...extra.map((h) => hostName(h))]);
+  const wildcard = boundAddress === '0.0.0.0' || boundAddress === '::';
+  return (header) => {
+    if (header === undefined || header.trim() === '') return false;
+    const name = hostName(header);
+    return allowed.has(name) || name.endsWith('.localhost') || (wildcard && isIpLiteral(name));
+  };
+}
 
 /**
  * Headers on every response. The CSP allows only this origin, plus: blob:/data: images the page
@@ -117,15 +151,27 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new Error(`the page is not built: ${path.join(webRoot, 'index.html')} is missing (run 'pnpm --filter @vitlens/cli... build')`);
   }
   const checkpointDir = options.checkpointDir === undefined ? undefined : path.resolve(options.checkpointDir);
-  // named relative to the working directory when inside it, else by its absolute path
+  // Named relative to the working directory when inside it, else by its folder name: responses
+  // never reveal where on the machine the files are.
   const relative = checkpointDir === undefined ? '' : path.relative(process.cwd(), checkpointDir);
   const checkpointName =
-    checkpointDir === undefined ? '(none)' : relative.startsWith('..') || path.isAbsolute(relative) ? checkpointDir : relative || '.';
-  const dataset = options.dataDir === undefined ? undefined : await samplesFor(options.dataDir, checkpointDir);
+    checkpointDir === undefined ? '(none)' : relative.startsWith('..') || path.isAbsolute(relative) ? path.basename(checkpointDir) : relative || '.';
+  const checkpoint = checkpointWatcher(checkpointDir, checkpointName);
+  const checked = await checkpoint();
+  const dataset = options.dataDir === undefined ? undefined : await samplesFor(options.dataDir, checkpointDir, checked.config);
+  const logError = options.logError ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let hostAllowed: (header: string | undefined) => boolean = () => false;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? '';
     const target = req.url ?? '/';
+    if (!hostAllowed(req.headers.host)) {
+      throw new HttpError(
+        403,
+        `Host '${String(req.headers.host ?? '').slice(0, 100)}' is not a name of this server; requests must name localhost, ` +
+          `127.0.0.1, [::1] or the address it listens on (--allow-host adds a name)`,
+      );
+    }
     if (target.length > maxUrlLength) {
       throw new HttpError(414, `request target of ${target.length} bytes is longer than the ${maxUrlLength} allowed`);
     }
@@ -153,7 +199,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   async function handleApi(segments: string[], res: http.ServerResponse, head: boolean): Promise<void> {
     const [route, ...rest] = segments;
     if (route === 'checkpoint') {
-      const status = await checkpointStatus(checkpointDir, checkpointName);
+      const { status } = await checkpoint();
       if (rest.length === 0) {
         sendJson(res, status.available ? 200 : 404, status, head);
         return;
@@ -163,7 +209,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (rest.length !== 1 || !isCheckpointFile(name) || status.files[name] === undefined) {
         throw new HttpError(404, `checkpoint file '${name}' is not served; available: ${Object.keys(status.files).join(', ')}`);
       }
-      await sendFile(res, path.join(checkpointDir, name), status.files[name], head, { 'Cache-Control': 'no-cache' });
+      // Checked again per request: a file swapped for a link after the start is refused too.
+      const { file, size } = await resolveInside(checkpointDir, [name]);
+      await sendFile(res, file, size, head, { 'Cache-Control': 'no-cache' });
       return;
     }
     if (route === 'dataset' && rest.length === 0) {
@@ -177,9 +225,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     if (route === 'sample' && rest.length === 0) {
       if (dataset === undefined) throw new HttpError(404, 'no dataset: start the server with --data <image folder>');
+      if (dataset.files.length === 0) throw new HttpError(404, 'the dataset offers no images');
       const sample = randomSample(dataset);
-      const stat = await fs.stat(sample.file);
-      await sendFile(res, sample.file, stat.size, head, {
+      // The real path must stay inside the data folder (a link out is refused; a deleted file is a 404).
+      const { file, size } = await resolveInside(dataset.root, sample.relativePath.split('/'));
+      await sendFile(res, file, size, head, {
         'Cache-Control': 'no-store',
         'X-Vitlens-Label': encodeURIComponent(sample.label),
         'X-Vitlens-Class-Index': String(sample.classIndex),
@@ -194,15 +244,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const started = Date.now();
     handle(req, res)
       .catch((error: unknown) => {
-        const status = error instanceof HttpError || error instanceof PathRefusedError ? error.status : 500;
-        const message = error instanceof Error ? error.message : String(error);
-        const extra = error instanceof HttpError ? error.headers : {};
+        const known = error instanceof HttpError || error instanceof PathRefusedError;
+        const status = known ? error.status : 500;
+        // Unexpected errors carry paths and internals: they go to the log, the client gets a code.
+        const code = (error as NodeJS.ErrnoException | undefined)?.code;
+        const message = known ? error.message : `internal server error${typeof code === 'string' ? ` (${code})` : ''}`;
+        if (!known) logError(`vitlens serve: ${req.method} ${(req.url ?? '').slice(0, 200)}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        const extra = error instanceof HttpError ? { ...error.headers } : {};
         if (res.headersSent) {
           res.destroy();
           return;
         }
-        // A refused body is never read: close the connection instead of draining it.
-        if (status === 413) extra.Connection = 'close';
+        // A request body is never read (every route is GET/HEAD): answer, then close the
+        // connection instead of draining what the client is still sending.
+        const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) !== 0;
+        if (hasBody || status === 413) {
+          extra.Connection = 'close';
+          res.once('finish', () => closeUnread(req.socket));
+        }
         sendJson(res, status, { error: message, status }, req.method === 'HEAD', extra);
       })
       .finally(() => {
@@ -210,20 +269,22 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       });
   });
 
+  const port = options.port ?? 8080;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, host, () => {
+    server.once('error', (error) => reject(listenError(error, host, port)));
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
+  hostAllowed = hostChecker(address.address, options.allowedHosts ?? []);
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${urlHost}:${address.port}/`,
     host: address.address,
     port: address.port,
-    checkpoint: await checkpointStatus(checkpointDir, checkpointName),
+    checkpoint: checked.status,
     dataset,
     server,
     close: () =>
@@ -235,18 +296,41 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 }
 
 /**
+ * `listen` failures say which port and how to pick another (`vitlens serve` and `pnpm demo` both
+ * take `--port`); the original error is the `cause`.
+ */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `port ${port} on ${host}`;
+  const pick = 'pick another with --port <n>, or --port 0 for any free port';
+  if (error.code === 'EADDRINUSE') return new Error(`${where} is already in use (EADDRINUSE); ${pick}`, { cause: error });
+  if (error.code === 'EACCES') return new Error(`${where} needs privileges to listen on (EACCES); ${pick} (ports from 1024 need none)`, { cause: error });
+  return error;
+}
+
+/**
+ * Close a connection whose request body will not be read: stop reading, send what is queued (the
+ * error response), then drop it. Waiting a moment before the drop lets the client read the answer
+ * before a reset; the client's upload stalls meanwhile, as nothing is read.
+ */
+function closeUnread(socket: Socket): void {
+  socket.pause();
+  socket.end();
+  setTimeout(() => socket.destroy(), 500).unref();
+}
+
+/**
  * The images the "random test image" button draws from: the `test` split when the folder has one;
  * otherwise, when the checkpoint records the split it was trained with (trainer_state.json:
  * valPerClass, seed), only the validation images it held out, so the page never shows a training image.
  */
-async function samplesFor(dataDir: string, checkpointDir: string | undefined): Promise<SampleFolder> {
+async function samplesFor(dataDir: string, checkpointDir: string | undefined, config: ViTConfig | undefined): Promise<SampleFolder> {
   const folder = await listSampleFolder(dataDir);
   if (folder.split === 'test' || checkpointDir === undefined) return folder;
   const state = await readTrainerState(path.join(checkpointDir, TRAINER_STATE_FILE)).catch(() => undefined);
   const { valPerClass, seed } = state?.config ?? {};
   if (valPerClass === undefined || valPerClass === 0 || seed === undefined) return folder;
-  const configPath = path.join(checkpointDir, 'config.json');
-  const config = parseConfig(JSON.parse(await fs.readFile(configPath, 'utf8')) as unknown, configPath);
+  // An unusable checkpoint is reported on its own; without its classes every image is offered.
+  if (config === undefined) return { ...folder, warning: 'cannot pick the held-out validation images without a usable checkpoint, offering all of them' };
   try {
     return await heldOutSamples(folder, { classNames: classNames(config), valPerClass, seed });
   } catch (error) {

@@ -36,13 +36,17 @@ export class Controls {
     this.syncEnabled();
   }
 
-  /** Fill the layer and head choices for a model with `layers` layers of `heads` heads (last layer selected). */
+  /**
+   * Fill the layer and head choices for a model with `layers` layers of `heads` heads (last layer
+   * selected). Both are numbered from 0, as in the checkpoint (`vit.encoder.layer.0`), the Node
+   * figures and `vitlens visualize --layers/--head`.
+   */
   configure(layers: number, heads: number): void {
-    this.layer.replaceChildren(...Array.from({ length: layers }, (_, i) => new Option(`layer ${i + 1} of ${layers}`, String(i))));
+    this.layer.replaceChildren(...Array.from({ length: layers }, (_, i) => new Option(`layer ${i}${i === layers - 1 ? ' (last)' : ''}`, String(i))));
     this.layer.value = String(layers - 1);
     this.heads.replaceChildren(
       ...HEAD_FUSIONS.map((f) => new Option(FUSION_LABELS[f], `fuse:${f}`)),
-      ...Array.from({ length: heads }, (_, i) => new Option(`head ${i + 1} alone`, `head:${i}`)),
+      ...Array.from({ length: heads }, (_, i) => new Option(`head ${i} alone`, `head:${i}`)),
     );
     this.heads.value = 'fuse:mean';
   }

@@ -63,7 +63,7 @@ export function drawLayerGrid(
         const button = el('button', 'layer-map');
         button.type = 'button';
         button.dataset.layer = String(layer);
-        button.append(el('canvas'), el('span', undefined, `layer ${layer + 1}`));
+        button.append(el('canvas'), el('span', undefined, `layer ${layer}`));
         button.addEventListener('click', () => onSelect(layer));
         return button;
       }),

@@ -15,15 +15,24 @@ export interface AttentionMapOptions {
   head?: number;
   /** vit-explain's discard ratio for 'rollout' (default 0). */
   discardRatio?: number;
+  /** The token whose row every method reads: 0 = CLS (default), 1 = DeiT's distillation token. */
+  query?: number;
 }
 
 /** One map from one image's attention data, by method: the single entry point the element and the CLI use. */
 export function attentionMap(data: AttentionData, options: AttentionMapOptions = {}): AttentionMap {
   const method = options.method ?? 'cls';
-  const grid = { heads: data.heads, gridHeight: data.gridHeight, gridWidth: data.gridWidth };
+  const grid = {
+    heads: data.heads,
+    gridHeight: data.gridHeight,
+    gridWidth: data.gridWidth,
+    ...(data.prefixTokens !== undefined ? { prefixTokens: data.prefixTokens } : {}),
+  };
+  const query = options.query !== undefined ? { query: options.query } : {};
   const selection = {
     ...(options.fusion !== undefined ? { fusion: options.fusion } : {}),
     ...(options.head !== undefined ? { head: options.head } : {}),
+    ...query,
   };
   if (!Array.isArray(data.layers) || data.layers.length === 0) {
     throw new Error('attentionMap: data.layers must hold one [heads, T, T] Float32Array per layer');
@@ -45,7 +54,7 @@ export function attentionMap(data: AttentionData, options: AttentionMapOptions =
       });
     case 'gradient':
       if (!data.gradients) throw new Error("attentionMap: method 'gradient' needs data.gradients (one [heads, T, T] per layer)");
-      return gradientAttention(data.layers, data.gradients, grid);
+      return gradientAttention(data.layers, data.gradients, grid, query);
     default:
       throw new Error(`attentionMap: method must be one of ${MAP_METHODS.join(', ')}, got '${String(method)}'`);
   }

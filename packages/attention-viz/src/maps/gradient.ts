@@ -1,7 +1,7 @@
-import type { AttentionMap, TokenGrid } from '../types';
-import { clsPatchRow, identity, matmul } from './matrix';
+import type { AttentionMap, QuerySelection, TokenGrid } from '../types';
+import { identity, matmul, patchRow } from './matrix';
 import { toGrid } from './reshape';
-import { checkLayer, tokenCount } from './validate';
+import { checkLayer, checkQuery, prefixTokens, tokenCount } from './validate';
 
 /**
  * The relevance matrix of Chefer et al. 2021 ("Generic attention-model explainability", eq. 5-6),
@@ -35,8 +35,17 @@ export function gradientRelevance(layers: readonly Float32Array[], gradients: re
   return r;
 }
 
-/** Gradient-weighted attention (Chefer et al. 2021) as a `gridHeight × gridWidth` map: `R[CLS, patches]`. */
-export function gradientAttention(layers: readonly Float32Array[], gradients: readonly Float32Array[], grid: TokenGrid): AttentionMap {
-  const t = 1 + grid.gridHeight * grid.gridWidth;
-  return toGrid(clsPatchRow(gradientRelevance(layers, gradients, grid), t), grid.gridHeight, grid.gridWidth);
+/**
+ * Gradient-weighted attention (Chefer et al. 2021) as a `gridHeight × gridWidth` map: `R[CLS, patches]`
+ * (`R[query, patches]`; the special tokens' columns are left out).
+ */
+export function gradientAttention(
+  layers: readonly Float32Array[],
+  gradients: readonly Float32Array[],
+  grid: TokenGrid,
+  selection: QuerySelection = {},
+): AttentionMap {
+  const t = tokenCount('gradientAttention', grid);
+  const query = checkQuery('gradientAttention', selection.query, grid);
+  return toGrid(patchRow(gradientRelevance(layers, gradients, grid), t, query, prefixTokens(grid)), grid.gridHeight, grid.gridWidth);
 }

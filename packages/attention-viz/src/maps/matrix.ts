@@ -20,9 +20,9 @@ export function matmul(a: Float64Array, b: Float64Array, t: number): Float64Arra
   return out;
 }
 
-/** Row `row` of a `[T, T]` matrix without its first column: the CLS query over the patch keys. */
-export function clsPatchRow(m: Float64Array, t: number, row = 0): Float32Array {
-  const out = new Float32Array(t - 1);
-  for (let j = 1; j < t; j++) out[j - 1] = m[row * t + j] as number;
+/** Row `row` of a `[T, T]` matrix without its first `prefix` columns: a query token over the patch keys. */
+export function patchRow(m: Float64Array, t: number, row = 0, prefix = 1): Float32Array {
+  const out = new Float32Array(t - prefix);
+  for (let j = prefix; j < t; j++) out[j - prefix] = m[row * t + j] as number;
   return out;
 }

@@ -1,10 +1,12 @@
 import type { AttentionMap, HeadFusion, TokenGrid } from '../types';
 import { fuseHeads } from './fuse';
-import { clsPatchRow, identity, matmul } from './matrix';
+import { identity, matmul, patchRow } from './matrix';
 import { toGrid } from './reshape';
-import { checkLayer, checkSelection, tokenCount } from './validate';
+import { checkLayer, checkQuery, checkSelection, prefixTokens, tokenCount } from './validate';
 
 export interface RolloutOptions {
+  /** The token whose row is read: 0 = CLS (default), 1 = DeiT's distillation token. */
+  query?: number;
   /** Head fusion before the product (default 'mean'). */
   fusion?: HeadFusion;
   /** Use this head alone in every layer instead of fusing. */
@@ -61,12 +63,14 @@ export function rolloutMatrix(layers: readonly Float32Array[], grid: TokenGrid, 
 }
 
 /**
- * Attention rollout (Abnar & Zuidema 2020) as a `gridHeight × gridWidth` map: `R[CLS, patches]`.
+ * Attention rollout (Abnar & Zuidema 2020) as a `gridHeight × gridWidth` map: `R[CLS, patches]`
+ * (`R[query, patches]`; the special tokens' columns are left out).
  *
  * Unlike vit-explain (whose `a / a.sum(dim=-1)` broadcasts over columns), rows are renormalised,
  * as the paper specifies.
  */
 export function attentionRollout(layers: readonly Float32Array[], grid: TokenGrid, options: RolloutOptions = {}): AttentionMap {
-  const t = 1 + grid.gridHeight * grid.gridWidth;
-  return toGrid(clsPatchRow(rolloutMatrix(layers, grid, options), t), grid.gridHeight, grid.gridWidth);
+  const t = tokenCount('attentionRollout', grid);
+  const query = checkQuery('attentionRollout', options.query, grid);
+  return toGrid(patchRow(rolloutMatrix(layers, grid, options), t, query, prefixTokens(grid)), grid.gridHeight, grid.gridWidth);
 }

@@ -5,12 +5,29 @@ function isPositiveInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n > 0;
 }
 
-/** Check a token grid and return `T = 1 + gridHeight·gridWidth`. */
+/** Special tokens before the patches (1 = CLS unless the grid says otherwise). */
+export function prefixTokens(grid: TokenGrid): number {
+  return grid.prefixTokens ?? 1;
+}
+
+/** Check a token grid and return `T = prefixTokens + gridHeight·gridWidth`. */
 export function tokenCount(where: string, grid: TokenGrid): number {
   for (const field of ['heads', 'gridHeight', 'gridWidth'] as const) {
     if (!isPositiveInt(grid[field])) throw new Error(`${where}: ${field} must be a positive integer, got ${String(grid[field])}`);
   }
-  return 1 + grid.gridHeight * grid.gridWidth;
+  const prefix = prefixTokens(grid);
+  if (!isPositiveInt(prefix)) throw new Error(`${where}: prefixTokens must be a positive integer (1 = CLS, 2 = CLS + distillation), got ${String(prefix)}`);
+  return prefix + grid.gridHeight * grid.gridWidth;
+}
+
+/** Check a query token (the row a map reads) against the grid's special tokens. */
+export function checkQuery(where: string, query: number | undefined, grid: TokenGrid): number {
+  const q = query ?? 0;
+  const prefix = prefixTokens(grid);
+  if (!Number.isInteger(q) || q < 0 || q >= prefix) {
+    throw new Error(`${where}: query must be a special token in 0..${prefix - 1} (0 = CLS${prefix > 1 ? ', 1 = distillation' : ''}), got ${String(query)}`);
+  }
+  return q;
 }
 
 /** Check that one layer's attention holds `[heads, T, T]` finite values. */
@@ -22,7 +39,7 @@ export function checkLayer(where: string, name: string, values: unknown, grid: T
   if (values.length !== expected) {
     throw new Error(
       `${where}: ${name} has ${values.length} values; expected heads·T·T = ${grid.heads}·${t}·${t} = ${expected} ` +
-        `(T = 1 CLS + ${grid.gridHeight}×${grid.gridWidth} patches)`,
+        `(T = ${prefixTokens(grid)} special + ${grid.gridHeight}×${grid.gridWidth} patches)`,
     );
   }
   return values;

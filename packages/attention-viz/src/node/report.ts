@@ -2,6 +2,7 @@ import path from 'node:path';
 import { writeJsonAtomic } from '@vitlens/core/node';
 import { type ColormapName, checkColormap } from '../colormaps/index';
 import { attentionMap } from '../maps/dispatch';
+import { dinoMasks, headMaps } from '../maps/heads';
 import type { NormalizeOptions } from '../maps/normalize';
 import { enlargeNearest, imageChannels, overlayHeatmap } from '../overlay';
 import type { AttentionData, AttentionMap, HeadFusion, MapMethod, PixelImage } from '../types';
@@ -33,11 +34,29 @@ export interface VisualizationOptions {
   subtitle?: string;
   /** Integer enlargement of the image (nearest) before the map is upsampled over it (default: to ≥ 160 px). */
   scale?: number;
+  /**
+   * The tokens whose rows the maps read (default `[{ index: 0, name: 'cls' }]`). DeiT: add
+   * `{ index: 1, name: 'distillation' }` for `distillation-layer-NN.png`, `rollout-distillation.png`, ….
+   */
+  queries?: readonly QueryToken[];
+  /** Also write `heads.png`: every head of every layer's CLS attention, one row per layer (`--heads all`). */
+  headGrid?: boolean;
+  /** Also write DINO's view (`dino-head-HH.png`): the last layer's heads thresholded to keep this share of the mass (0.6 in the paper). */
+  dinoKeep?: number;
+}
+
+/** A special token whose attention row the maps read. */
+export interface QueryToken {
+  /** Its position: 0 = CLS, 1 = DeiT's distillation token. */
+  index: number;
+  /** Its name in file names and labels ('cls', 'distillation'). */
+  name: string;
 }
 
 export interface VisualizationFile {
-  kind: 'input' | MapMethod | 'figure' | 'maps';
+  kind: 'input' | MapMethod | 'figure' | 'maps' | 'heads' | 'dino';
   layer?: number;
+  head?: number;
   path: string;
 }
 
@@ -82,26 +101,60 @@ export async function writeVisualization(options: VisualizationOptions): Promise
   await writePng(inputPath, shown);
   files.push({ kind: 'input', path: inputPath });
 
-  const emit = async (key: string, label: string, kind: MapMethod, map: AttentionMap, layer?: number) => {
+  const emit = async (key: string, label: string, kind: VisualizationFile['kind'], map: AttentionMap, at: { layer?: number; head?: number } = {}) => {
     const overlay = overlayHeatmap(shown, map, overlayOpts);
     const file = path.join(outDir, `${key}.png`);
     await writePng(file, overlay);
-    files.push({ kind, ...(layer !== undefined ? { layer } : {}), path: file });
+    files.push({ kind, ...at, path: file });
     maps[key] = map;
     tiles.push({ label, image: overlay });
   };
-  if (methods.includes('cls')) {
-    for (const layer of layers) {
-      await emit(`cls-layer-${pad2(layer)}`, `layer ${layer}`, 'cls', attentionMap(attention, { method: 'cls', layer, ...common }), layer);
+  const queries = options.queries ?? [{ index: 0, name: 'cls' }];
+  for (const q of queries) {
+    const query = q.index === 0 ? {} : { query: q.index };
+    // the CLS token keeps the historical names (cls-layer-03, rollout, gradient); others are named
+    const named = (key: string) => (q.index === 0 ? key : `${key}-${q.name}`);
+    const tokenLabel = q.index === 0 ? '' : `${q.name}: `;
+    if (methods.includes('cls')) {
+      for (const layer of layers) {
+        const key = q.index === 0 ? `cls-layer-${pad2(layer)}` : `${q.name}-layer-${pad2(layer)}`;
+        await emit(key, `${tokenLabel}layer ${layer}`, 'cls', attentionMap(attention, { method: 'cls', layer, ...common, ...query }), { layer });
+      }
+    }
+    if (methods.includes('rollout')) {
+      const discardRatio = options.discardRatio ?? 0;
+      const map = attentionMap(attention, { method: 'rollout', discardRatio, ...common, ...query });
+      await emit(named('rollout'), `${tokenLabel}${discardRatio > 0 ? `rollout (discard ${discardRatio})` : 'rollout'}`, 'rollout', map);
+    }
+    if (methods.includes('gradient')) {
+      await emit(named('gradient'), `${tokenLabel}gradient × attention`, 'gradient', attentionMap(attention, { method: 'gradient', ...query }));
     }
   }
-  if (methods.includes('rollout')) {
-    const discardRatio = options.discardRatio ?? 0;
-    const map = attentionMap(attention, { method: 'rollout', discardRatio, ...common });
-    await emit('rollout', discardRatio > 0 ? `rollout (discard ${discardRatio})` : 'rollout', 'rollout', map);
+  const grid = { heads: attention.heads, gridHeight: attention.gridHeight, gridWidth: attention.gridWidth, prefixTokens: attention.prefixTokens ?? 1 };
+  if (options.dinoKeep !== undefined) {
+    const last = n - 1;
+    const masks = dinoMasks(attention.layers[last] as Float32Array, grid, { keep: options.dinoKeep });
+    const share = `${Math.round(options.dinoKeep * 100)}%`;
+    for (const [head, mask] of masks.entries()) {
+      await emit(`dino-head-${pad2(head)}`, `DINO head ${head} (${share})`, 'dino', mask, { layer: last, head });
+    }
   }
-  if (methods.includes('gradient')) {
-    await emit('gradient', 'gradient × attention', 'gradient', attentionMap(attention, { method: 'gradient' }));
+  if (options.headGrid) {
+    const headTiles: FigureTile[] = [];
+    for (let layer = 0; layer < n; layer++) {
+      for (const [head, map] of headMaps(attention.layers[layer] as Float32Array, grid).entries()) {
+        maps[`heads-layer-${pad2(layer)}-head-${pad2(head)}`] = map;
+        headTiles.push({ label: `layer ${layer} head ${head}`, image: overlayHeatmap(shown, map, overlayOpts) });
+      }
+    }
+    const headsFigure = await renderFigure(headTiles, {
+      title: options.title ?? 'attention heads',
+      subtitle: `CLS attention of every head, one row per layer; colormap ${colormap}`,
+      columns: attention.heads,
+    });
+    const headsPath = path.join(outDir, 'heads.png');
+    await writePng(headsPath, headsFigure);
+    files.push({ kind: 'heads', path: headsPath });
   }
 
   const fusionText = options.head !== undefined ? `head ${options.head}` : `heads fused by ${options.fusion ?? 'mean'}`;

@@ -7,9 +7,19 @@ import { batchIterator } from '../batch';
 import type { AugmentPolicy } from '../types';
 import { listImageFolder, loadImageFolder } from './imageFolder';
 
-/** The shared CIFAR-10 JPEG folder: `$VITLENS_CIFAR10_JPEG`, else `../shared/data/cifar10-jpeg` next to a parent of `from`. */
+let warnedOldName = false;
+
+/**
+ * The shared CIFAR-10 JPEG folder: `$VITLENS_CIFAR10_JPEG`, else `../shared/data/cifar10-jpeg` next
+ * to a parent of `from`. The old name `VITLENS_CIFAR_JPEG` is still read, with a deprecation warning.
+ */
 export function findSharedCifarJpeg(from = process.cwd()): string | null {
   if (process.env.VITLENS_CIFAR10_JPEG) return path.resolve(process.env.VITLENS_CIFAR10_JPEG);
+  if (process.env.VITLENS_CIFAR_JPEG) {
+    if (!warnedOldName) console.warn('vitlens: VITLENS_CIFAR_JPEG is deprecated; set VITLENS_CIFAR10_JPEG instead');
+    warnedOldName = true;
+    return path.resolve(process.env.VITLENS_CIFAR_JPEG);
+  }
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, '..', 'shared', 'data', 'cifar10-jpeg');
     if (fs.existsSync(candidate)) return path.resolve(candidate);

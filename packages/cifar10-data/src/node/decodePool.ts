@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { MAX_IMAGE_PIXELS } from '../decode';
 
 /** What a worker hands back for one file: decoded JPEG pixels, or the raw bytes for the caller. */
 export type WorkerResult = { kind: 'decoded'; data: Uint8Array; height: number; width: number } | { kind: 'raw'; bytes: Uint8Array } | { kind: 'error'; message: string };
@@ -23,7 +24,7 @@ parentPort.on('message', ({ id, files }) => {
     try { bytes = fs.readFileSync(file); } catch (e) { results.push({ kind: 'error', message: String(e && e.message || e) }); continue; }
     if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
       try {
-        const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: 50 });
+        const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: ${MAX_IMAGE_PIXELS / 1e6} });
         if (img.data.length === img.width * img.height * 3) {
           results.push({ kind: 'decoded', data: img.data, height: img.height, width: img.width });
           transfer.push(img.data.buffer);

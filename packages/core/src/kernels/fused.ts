@@ -127,9 +127,18 @@ function geluGrad(args: KernelArgs): tf.TensorInfo {
 }
 
 /** rows × width of a tensor normalised over its last axis. */
-function rowsOf(x: tf.TensorInfo): [rows: number, width: number] {
+/** Rows and row width of a LayerNorm input [..., width]. */
+export function rowsOf(x: tf.TensorInfo): [rows: number, width: number] {
   const width = x.shape[x.shape.length - 1] ?? 1;
   return [width === 0 ? 0 : tf.util.sizeFromShape(x.shape) / width, width];
+}
+
+/** gamma and beta must be [width] for a LayerNorm over x's last axis. */
+export function checkLayerNormShapes(name: string, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo): void {
+  const width = rowsOf(x)[1];
+  if (gamma.shape.length !== 1 || gamma.shape[0] !== width || beta.shape.length !== 1 || beta.shape[0] !== width) {
+    throw new Error(`${name}: gamma [${gamma.shape}] and beta [${beta.shape}] must be [${width}] for x [${x.shape}]`);
+  }
 }
 
 function layerNorm(args: KernelArgs): tf.TensorInfo[] {
@@ -138,9 +147,7 @@ function layerNorm(args: KernelArgs): tf.TensorInfo[] {
   const { epsilon } = args.attrs as { epsilon: number };
   const name = FUSED_KERNELS.layerNorm;
   const [rows, width] = rowsOf(x);
-  if (gamma.shape.length !== 1 || gamma.shape[0] !== width || beta.shape.length !== 1 || beta.shape[0] !== width) {
-    throw new Error(`${name}: gamma [${gamma.shape}] and beta [${beta.shape}] must be [${width}] for x [${x.shape}]`);
-  }
+  checkLayerNormShapes(name, x, gamma, beta);
   const out = backend.makeOutput(x.shape, 'float32');
   const meanOut = backend.makeOutput(x.shape.slice(0, -1), 'float32'); // [...lead]
   const rstdOut = backend.makeOutput(x.shape.slice(0, -1), 'float32'); // [...lead]

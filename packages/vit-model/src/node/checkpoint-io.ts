@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@vitlens/core/node';
 // The package's own main entry (not '../checkpoint'), so the built node entry shares the main
-// entry's ViTForImageClassification class instead of bundling a second copy of the model.
+// entry's model classes instead of bundling a second copy of the model.
 import {
   CONFIG_FILE,
   type ModelFromFilesOptions,
   PROCESSOR_FILE,
-  type ViTForImageClassification,
+  type VisionTransformer,
   WEIGHTS_FILE,
   modelFromFiles,
   modelToFiles,
@@ -55,7 +55,7 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-async function loadFolder(dir: string, opts: ModelFromFilesOptions): Promise<ViTForImageClassification> {
+async function loadFolder(dir: string, opts: ModelFromFilesOptions): Promise<VisionTransformer> {
   for (const required of [CONFIG_FILE, WEIGHTS_FILE]) {
     if (!(await exists(path.join(dir, required)))) {
       throw new Error(
@@ -96,7 +96,7 @@ async function fetchToCache(url: string, target: string, optional: boolean, desc
   return true;
 }
 
-async function loadRemote(base: string, cacheFolder: string, label: string, opts: ModelFromFilesOptions): Promise<ViTForImageClassification> {
+async function loadRemote(base: string, cacheFolder: string, label: string, opts: ModelFromFilesOptions): Promise<VisionTransformer> {
   const describe = (): string =>
     `To use ${label} offline, put ${CONFIG_FILE}, ${PROCESSOR_FILE} and ${WEIGHTS_FILE} in ${cacheFolder} ` +
     `(or pass that folder's path instead of '${label}')`;
@@ -118,7 +118,7 @@ async function loadRemote(base: string, cacheFolder: string, label: string, opts
  * fetched from `<endpoint>/<id>/resolve/main/<file>`). Downloads are cached (atomic writes) under
  * `cacheDir/<org>--<name>` or `cacheDir/url-<hash>`; a cached checkpoint loads offline.
  */
-export async function loadCheckpoint(source: string, opts: LoadCheckpointOptions = {}): Promise<ViTForImageClassification> {
+export async function loadCheckpoint(source: string, opts: LoadCheckpointOptions = {}): Promise<VisionTransformer> {
   const { cacheDir, hubEndpoint, ...modelOpts } = opts;
   if (await isDirectory(source)) return loadFolder(source, modelOpts);
   const cache = cacheDir ?? defaultCacheDir();
@@ -137,7 +137,7 @@ export async function loadCheckpoint(source: string, opts: LoadCheckpointOptions
 }
 
 /** Save in Hugging Face layout (config.json, preprocessor_config.json, model.safetensors), each file atomically. */
-export async function saveCheckpoint(model: ViTForImageClassification, dir: string): Promise<void> {
+export async function saveCheckpoint(model: VisionTransformer, dir: string): Promise<void> {
   const files = modelToFiles(model);
   await fs.mkdir(dir, { recursive: true });
   await writeJsonAtomic(path.join(dir, CONFIG_FILE), files.config);

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// The learning curve of a training run, from its metrics.jsonl: validation accuracy and loss against
+// epoch and against wall-clock hours, as an SVG figure and a Markdown table.
+//
+//   node scripts/learning-curve.mjs <run>/metrics.jsonl [--out results/learning-curve] [--title …]
+//
+// Writes <out>.svg and <out>.md (and copies the metrics to <out>.jsonl so the figure's data sits
+// beside it). Hours are the sum of the epochs' own `seconds` (training + validation), so time
+// between resumed chunks is not counted.
+import fs from 'node:fs';
+import path from 'node:path';
+
+function parseArgs(argv) {
+  const args = { file: undefined, out: 'results/learning-curve', title: 'vitlens training run' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--out') args.out = argv[++i];
+    else if (a === '--title') args.title = argv[++i];
+    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --out <path without extension>, --title <text>`);
+    else args.file = a;
+  }
+  if (!args.file) throw new Error('usage: node scripts/learning-curve.mjs <metrics.jsonl> [--out results/learning-curve] [--title <text>]');
+  return args;
+}
+
+/** The epoch lines of a metrics.jsonl, in order; a torn or foreign line is named and skipped. */
+function readEpochs(file) {
+  const epochs = [];
+  fs.readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      let row;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        console.error(`${file}:${i + 1}: not JSON, skipped`);
+        return;
+      }
+      if (row.type === 'epoch' && typeof row.val_accuracy === 'number') epochs.push(row);
+    });
+  if (epochs.length === 0) throw new Error(`${file}: no epoch lines with a validation accuracy`);
+  let hours = 0;
+  return epochs.map((e) => {
+    hours += e.seconds / 3600;
+    return { ...e, hours };
+  });
+}
+
+const W = 900;
+const H = 330;
+const PAD = { left: 56, right: 16, top: 34, bottom: 44 };
+const COLORS = { acc: '#1f77b4', ema: '#2ca02c', loss: '#d62728' };
+
+/** One panel: series of [x, y] against linear axes; returns SVG markup placed at (ox, 0). */
+function panel({ ox, width, title, xLabel, series, yMin, yMax, yFormat }) {
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const xMax = Math.max(...xs, 1e-9);
+  const iw = width - PAD.left - PAD.right;
+  const ih = H - PAD.top - PAD.bottom;
+  const sx = (x) => ox + PAD.left + (x / xMax) * iw;
+  const sy = (y) => PAD.top + ih - ((y - yMin) / (yMax - yMin)) * ih;
+  const out = [`<text x="${ox + PAD.left}" y="20" font-size="14" font-weight="bold">${title}</text>`];
+  for (let k = 0; k <= 5; k++) {
+    const y = yMin + ((yMax - yMin) * k) / 5;
+    out.push(`<line x1="${ox + PAD.left}" x2="${ox + PAD.left + iw}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
+    out.push(`<text x="${ox + PAD.left - 6}" y="${sy(y) + 4}" font-size="11" text-anchor="end">${yFormat(y)}</text>`);
+  }
+  for (let k = 0; k <= 5; k++) {
+    const x = (xMax * k) / 5;
+    out.push(`<text x="${sx(x)}" y="${H - PAD.bottom + 16}" font-size="11" text-anchor="middle">${Number(x.toFixed(x < 10 ? 1 : 0))}</text>`);
+  }
+  out.push(`<text x="${ox + PAD.left + iw / 2}" y="${H - 8}" font-size="12" text-anchor="middle">${xLabel}</text>`);
+  out.push(`<rect x="${ox + PAD.left}" y="${PAD.top}" width="${iw}" height="${ih}" fill="none" stroke="#888"/>`);
+  series.forEach((s, i) => {
+    const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
+    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    out.push(`<text x="${ox + PAD.left + 8}" y="${PAD.top + 16 + 14 * i}" font-size="12" fill="${s.color}">${s.label}</text>`);
+  });
+  return out.join('\n');
+}
+
+function figure(epochs, title) {
+  const hasEma = epochs.some((e) => typeof e.val_accuracy_ema === 'number');
+  const accSeries = (x) => [
+    { label: 'validation accuracy', color: COLORS.acc, points: epochs.map((e) => [x(e), e.val_accuracy]) },
+    ...(hasEma ? [{ label: 'average of the weights (EMA)', color: COLORS.ema, points: epochs.filter((e) => e.val_accuracy_ema != null).map((e) => [x(e), e.val_accuracy_ema]) }] : []),
+  ];
+  const losses = epochs.flatMap((e) => [e.val_loss, e.train_loss]).filter(Number.isFinite);
+  const third = W / 3;
+  const pctFormat = (y) => `${Math.round(100 * y)}%`;
+  const parts = [
+    panel({ ox: 0, width: third, title: 'accuracy by epoch', xLabel: 'epoch', series: accSeries((e) => e.epoch), yMin: 0, yMax: 1, yFormat: pctFormat }),
+    panel({ ox: third, width: third, title: 'accuracy by hours', xLabel: 'hours (training + validation)', series: accSeries((e) => e.hours), yMin: 0, yMax: 1, yFormat: pctFormat }),
+    panel({
+      ox: 2 * third,
+      width: third,
+      title: 'loss by epoch',
+      xLabel: 'epoch',
+      series: [
+        { label: 'validation loss', color: COLORS.loss, points: epochs.map((e) => [e.epoch, e.val_loss]) },
+        { label: 'training loss', color: '#ff7f0e', points: epochs.map((e) => [e.epoch, e.train_loss]) },
+      ],
+      yMin: 0,
+      yMax: Math.ceil(Math.max(...losses) * 2) / 2,
+      yFormat: (y) => y.toFixed(1),
+    }),
+  ];
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + 24}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<g transform="translate(0, 24)">${parts.join('\n')}</g>
+<text x="8" y="16" font-size="13">${title}</text>
+</svg>
+`;
+}
+
+function table(epochs) {
+  const hasEma = epochs.some((e) => typeof e.val_accuracy_ema === 'number');
+  const pct = (x) => (typeof x === 'number' ? `${(100 * x).toFixed(2)}%` : '');
+  const rows = epochs.map(
+    (e) =>
+      `| ${e.epoch} | ${e.step} | ${e.hours.toFixed(2)} | ${e.train_loss.toFixed(4)} | ${e.val_loss.toFixed(4)} | ${pct(e.val_accuracy)} |` +
+      (hasEma ? ` ${pct(e.val_accuracy_ema)} |` : '') +
+      ` ${e.images_per_s.toFixed(1)} |`,
+  );
+  return [
+    `| epoch | step | hours | train loss | val loss | val accuracy |${hasEma ? ' EMA val accuracy |' : ''} images/s |`,
+    `| --- | --- | --- | --- | --- | --- |${hasEma ? ' --- |' : ''} --- |`,
+    ...rows,
+  ].join('\n');
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const epochs = readEpochs(args.file);
+  fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
+  fs.writeFileSync(`${args.out}.svg`, figure(epochs, args.title));
+  const best = epochs.reduce((a, e) => (e.val_accuracy > a.val_accuracy ? e : a));
+  fs.writeFileSync(
+    `${args.out}.md`,
+    `# ${args.title}\n\nFrom \`${path.basename(args.file)}\` by \`node scripts/learning-curve.mjs\`; hours are the epochs' own wall-clock seconds summed.\n\n` +
+      `Best validation accuracy: ${(100 * best.val_accuracy).toFixed(2)}% at epoch ${best.epoch} (${best.hours.toFixed(2)} h).\n\n${table(epochs)}\n`,
+  );
+  if (path.resolve(args.file) !== path.resolve(`${args.out}.jsonl`)) fs.copyFileSync(args.file, `${args.out}.jsonl`);
+  console.log(`learning curve: ${epochs.length} epochs → ${args.out}.svg, ${args.out}.md, ${args.out}.jsonl`);
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`learning-curve: ${error.message}`);
+  process.exit(1);
+}
