@@ -8,8 +8,8 @@ import { type DecodedImage, decodeImage, displayPixels } from './image';
 import { Controls } from './ui/controls';
 import { byId } from './ui/dom';
 import { filesFromDrop, imageFromPaste } from './ui/input';
-import { drawHeadGrid } from './ui/heads';
-import { drawLayerGrid, drawMainOverlay, drawSummaries } from './ui/maps';
+import { drawDinoGrid, drawHeadGrid } from './ui/heads';
+import { drawLayerGrid, drawMainOverlay, drawSummaries, tokenName } from './ui/maps';
 import { renderTop5 } from './ui/top5';
 
 /** Side (pixels) of the image under the main overlay and under the thumbnails. */
@@ -106,9 +106,8 @@ export class App {
     const { model } = loaded;
     const c = model.config;
     const params = [...model.params.values()].reduce((sum, v) => sum + v.size, 0);
-    this.controls.configure(c.num_hidden_layers, c.num_attention_heads);
-    byId('layer-grid').replaceChildren();
-    byId('head-grid').replaceChildren();
+    this.controls.configure(c.num_hidden_layers, c.num_attention_heads, model.tokens.prefixTokens);
+    for (const id of ['layer-grid', 'head-grid', 'dino-grid']) byId(id).replaceChildren();
     this.setStatus('Compiling the model…');
     await warmUp(model);
     this.loaded = loaded;
@@ -300,6 +299,7 @@ export class App {
         void this.render();
       });
       drawHeadGrid(byId('head-grid'), byId('heads-caption'), image.thumb, data, settings);
+      drawDinoGrid(byId('dino-grid'), byId('dino-caption'), image.thumb, data, settings);
     } catch (error) {
       this.showError(`drawing the attention maps failed: ${message(error)}`);
       return;
@@ -312,6 +312,7 @@ export class App {
         : settings.method === 'rollout'
           ? `Attention rollout over ${layers} layers, ${heads}`
           : `Gradient-weighted attention over ${layers} layers`;
+    if (settings.query !== 0) byId('overlay-caption').textContent += `, ${tokenName(settings.query)} token`;
     document.body.dataset.renders = String(++this.renders);
   }
 

@@ -129,15 +129,30 @@ function expectDrawn(stats: CanvasStats, what: string): void {
   expect(stats.stddev, what).toBeGreaterThan(5);
 }
 
-async function renders(): Promise<number> {
-  return Number(await page.evaluate(() => document.body.dataset.renders ?? '0'));
+async function renders(on: Page = page): Promise<number> {
+  return Number(await on.evaluate(() => document.body.dataset.renders ?? '0'));
 }
 
 /** Change a control and wait until the page has redrawn. */
-async function selectAndWait(selector: string, value: string): Promise<void> {
-  const before = await renders();
-  await page.selectOption(selector, value);
-  await page.waitForFunction((n) => Number(document.body.dataset.renders ?? '0') > n, before);
+async function selectAndWait(selector: string, value: string, on: Page = page): Promise<void> {
+  const before = await renders(on);
+  await on.selectOption(selector, value);
+  await on.waitForFunction((n) => Number(document.body.dataset.renders ?? '0') > n, before);
+}
+
+/** Move a range input as a user would (an `input` event) and wait until the page has redrawn. */
+async function slideAndWait(selector: string, value: string, on: Page = page): Promise<void> {
+  const before = await renders(on);
+  await on.$eval(selector, (input, v) => {
+    (input as HTMLInputElement).value = v;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
+  await on.waitForFunction((n) => Number(document.body.dataset.renders ?? '0') > n, before);
+}
+
+/** A numeric data attribute of every element matching `selector`, in document order. */
+async function dataNumbers(on: Page, selector: string, key: 'kept' | 'peak'): Promise<number[]> {
+  return on.$$eval(selector, (nodes, k) => nodes.map((n) => Number((n as HTMLElement).dataset[k])), key);
 }
 
 beforeAll(async () => {
@@ -240,6 +255,13 @@ describe('the page served by vitlens serve', () => {
     expect(new Set(layers.map((s) => s.hash)).size).toBe(LAYERS); // each layer attends differently
     expectDrawn((await canvasStats('#rollout-map'))[0] as CanvasStats, 'rollout');
     expectDrawn((await canvasStats('#gradient-map'))[0] as CanvasStats, 'gradient');
+    // DINO's view for a classifier too: one mask per head of the last layer, at the paper's 60%
+    const dino = await canvasStats('#dino-grid canvas');
+    expect(dino).toHaveLength(2);
+    for (const [i, s] of dino.entries()) expect(s.width, `DINO head ${i}`).toBeGreaterThan(0);
+    expect(await page.textContent('#dino-caption')).toBe(`layer ${LAYERS - 1} (last): each head's fewest patches holding 60% of its attention`);
+    // a ViT has no distillation token to choose
+    expect(await page.isVisible('#token')).toBe(false);
   });
 
   it('redraws the overlay when the method and the layer change', async () => {
@@ -434,6 +456,21 @@ describe('the page when the server has no checkpoint', () => {
     expect(await bare.textContent('#gradient-target')).toMatch(/norm of the CLS embedding/);
     expect(await bare.$$eval('#head-grid canvas', (items) => items.length)).toBe(2);
     expect(await bare.textContent('#heads-caption')).toMatch(/^layer 1: each of its 2 heads alone/);
+    // DINO's view: per last-layer head, the fewest of the 4×4 patches holding the chosen share of its attention
+    const kept = (on: Page) => dataNumbers(on, '#dino-grid .head-map', 'kept');
+    expect(await bare.inputValue('#dino-keep')).toBe('0.6');
+    const at60 = await kept(bare);
+    expect(at60).toHaveLength(2);
+    for (const k of at60) expect(k).toBeGreaterThan(0);
+    await slideAndWait('#dino-keep', '0.2', bare);
+    expect(await bare.textContent('#dino-keep-value')).toBe('20%');
+    expect(await bare.textContent('#dino-caption')).toMatch(/holding 20% of its attention/);
+    const at20 = await kept(bare);
+    for (const [head, k] of at20.entries()) expect(k, `head ${head}`).toBeLessThan(at60[head] as number);
+    await slideAndWait('#dino-keep', '1', bare);
+    expect(await kept(bare)).toEqual([16, 16]); // all of the mass: every patch
+    await slideAndWait('#dino-keep', '0.6', bare);
+    expect(await kept(bare)).toEqual(at60);
     expect(errors).toEqual([]);
   });
 
@@ -443,6 +480,31 @@ describe('the page when the server has no checkpoint', () => {
     await bare.waitForFunction(() => document.body.dataset.state === 'ready' && /^class/.test(document.querySelector('#headline')?.textContent ?? ''), undefined, { timeout: 60_000 });
     expect(await bare.textContent('#headline')).toMatch(/^class[0-4]/);
     expect(await bare.$$eval('#top5 li', (items) => items.length)).toBe(5);
+    expect(errors).toEqual([]);
+  });
+
+  it("lets the user read DeiT's maps from its distillation token instead of CLS", async () => {
+    expect(await bare.isVisible('#token')).toBe(true);
+    expect(await bare.inputValue('#token')).toBe('0');
+    // peaks of every map that reads a token's row: the main overlay, each layer, each head of the
+    // selected layer, rollout
+    const peaks = async () => [
+      ...(await dataNumbers(bare, '#overlay', 'peak')),
+      ...(await dataNumbers(bare, '#layer-grid .layer-map', 'peak')),
+      ...(await dataNumbers(bare, '#head-grid .head-map', 'peak')),
+      ...(await dataNumbers(bare, '#rollout-map', 'peak')),
+    ];
+    const cls = await peaks();
+    expect(cls).toHaveLength(1 + 2 + 2 + 1);
+    for (const p of cls) expect(p).toBeGreaterThan(0);
+    await selectAndWait('#token', '1', bare);
+    const distillation = await peaks();
+    for (const [i, p] of distillation.entries()) expect(p, `map ${i}`).not.toBe(cls[i]);
+    expect(await bare.textContent('#overlay-caption')).toMatch(/, distillation token$/);
+    expect(await bare.textContent('#heads-caption')).toMatch(/^layer 1: each of its 2 heads alone, distillation token/);
+    expect(await bare.textContent('#dino-caption')).toMatch(/distillation token$/);
+    await selectAndWait('#token', '0', bare);
+    expect(await peaks()).toEqual(cls);
     expect(errors).toEqual([]);
   });
 });

@@ -136,6 +136,46 @@ describe('<vit-attention-map> in Chromium', () => {
     expect(result.hot).toBe(target);
   });
 
+  it('reads the distillation token\'s row of a DeiT attention with query = 1 (attribute or property)', async () => {
+    // DeiT: CLS, distillation token, then 64 patches. CLS looks at patch A, the distillation token at B.
+    const [a, b, t] = [9, 54, 66];
+    const layer = new Array(4 * t * t).fill(1 / t);
+    for (let h = 0; h < 4; h++) {
+      for (const [row, patch] of [[0, a], [1, b]] as const) {
+        for (let j = 0; j < t; j++) layer[h * t * t + row * t + j] = j === 2 + patch ? 0.9 : 0.1 / (t - 1);
+      }
+    }
+    const deit = { ...grid, prefixTokens: 2, layers: [layer] };
+    const hot = await page.evaluate(
+      async ([data, read]) => {
+        const el = document.createElement('vit-attention-map') as HTMLElement & Record<string, unknown> & { canvas: HTMLCanvasElement };
+        const draw = async (change: () => void) => {
+          const rendered = new Promise((resolve, reject) => {
+            el.addEventListener('render', resolve, { once: true });
+            el.addEventListener('error', (e) => reject((e as unknown as CustomEvent).detail.error), { once: true });
+          });
+          change();
+          await rendered;
+          return (0, eval)(read as string)(el.canvas).hot as number;
+        };
+        const first = await draw(() => {
+          el.image = { data: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32 };
+          el.attention = { ...(data as object), layers: (data as { layers: number[][] }).layers.map((l) => Float32Array.from(l)) };
+          el.colormap = 'gray';
+          el.opacity = 1;
+          document.body.append(el);
+        });
+        const distillation = await draw(() => el.setAttribute('query', '1'));
+        const back = await draw(() => {
+          el.query = 0;
+        });
+        return [first, distillation, back, el.query];
+      },
+      [deit, readCanvas] as const,
+    );
+    expect(hot).toEqual([a, b, a, 0]);
+  });
+
   it('reports a bad attribute through an error event naming the attribute and the valid values', async () => {
     const message = await page.evaluate(() => {
       const el = document.createElement('vit-attention-map');

@@ -1,12 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  registerFastWasmKernels,
-  registerFusedWasmKernels,
-  registerNativeKernels,
-  unregisterFastWasmKernels,
-  unregisterFusedWasmKernels,
-  unregisterNativeKernels,
-} from './kernels';
+import * as kernels from './kernels';
 
 /** The backends vitlens knows, by their tfjs registry names. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -191,14 +184,14 @@ function applyFastKernels(name: BackendName, options: InitBackendOptions): void 
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   const enabled = options.fastKernels ?? proc?.env?.VITLENS_FAST_KERNELS?.trim() !== '0';
   if (name === 'tensorflow') {
-    if (enabled) registerNativeKernels();
-    else unregisterNativeKernels();
+    if (enabled) kernels.registerNativeKernels();
+    else kernels.unregisterNativeKernels();
   } else if (enabled) {
-    registerFastWasmKernels();
-    registerFusedWasmKernels();
+    kernels.registerFastWasmKernels();
+    kernels.registerFusedWasmKernels();
   } else {
-    unregisterFastWasmKernels();
-    unregisterFusedWasmKernels();
+    kernels.unregisterFastWasmKernels();
+    kernels.unregisterFusedWasmKernels();
   }
 }
 

@@ -28,10 +28,12 @@ export const DEFAULT_MEMORY_BUDGET = 1024 ** 3;
 
 /**
  * The budget on the native `tensorflow` backend, which has no 4 GiB heap and runs faster with larger
- * micro-batches (fewer kernel launches per image: vit-mini 114 → 139 images/s from micro-batch 32 to
- * 128). Its resident memory is about twice this estimate (vit-tiny at 128: ~10 GB measured).
+ * micro-batches (fewer kernel launches per image: vit-mini 114 → 136 → 139 images/s at micro-batch
+ * 32 → 64 → 128). Its peak RSS runs at about 0.55 GB + 37 MB per vit-tiny image (2.9 GB at 64, 5.0 GB
+ * at 128, measured by `pnpm bench`): 2 GiB of estimated activations (vit-tiny 59 images, vit-mini
+ * the whole batch of 128) keeps it within 2× of PyTorch's 2.05 GB for the whole vit-tiny batch.
  */
-export const NATIVE_MEMORY_BUDGET = 4 * 1024 ** 3;
+export const NATIVE_MEMORY_BUDGET = 2 * 1024 ** 3;
 
 /** The activation budget for the active backend. */
 export function defaultMemoryBudget(backend: string = tf.getBackend()): number {

@@ -78,7 +78,7 @@ describe('LocalGradientEngine', () => {
     expect(new LocalGradientEngine(fake).microBatchFor(128)).toBe(Math.floor(DEFAULT_MEMORY_BUDGET / perImage)); // 27
     await initBackend({ prefer: 'tensorflow' });
     expect(defaultMemoryBudget()).toBe(NATIVE_MEMORY_BUDGET);
-    expect(new LocalGradientEngine(fake).microBatchFor(128)).toBe(Math.floor(NATIVE_MEMORY_BUDGET / perImage)); // 109
+    expect(new LocalGradientEngine(fake).microBatchFor(128)).toBe(Math.floor(NATIVE_MEMORY_BUDGET / perImage)); // 59
     await initBackend({ prefer: 'cpu' });
   });
 });

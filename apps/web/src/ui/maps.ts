@@ -1,5 +1,6 @@
 import {
   type AttentionData,
+  type AttentionMap,
   attentionMap,
   drawAttentionOverlay,
   type RgbaImage,
@@ -8,9 +9,25 @@ import {
 import type { ViewSettings } from './controls';
 import { el } from './dom';
 
-/** The head choice as `attentionMap` options. */
-function heads(settings: ViewSettings): { fusion: ViewSettings['fusion']; head?: number } {
-  return settings.head === null ? { fusion: settings.fusion } : { fusion: settings.fusion, head: settings.head };
+/** The head and token choices as `attentionMap` options. */
+function selection(settings: ViewSettings): { fusion: ViewSettings['fusion']; head?: number; query: number } {
+  const { fusion, query } = settings;
+  return settings.head === null ? { fusion, query } : { fusion, head: settings.head, query };
+}
+
+/** The token's name as the captions say it. */
+export function tokenName(query: number): string {
+  return query === 0 ? 'CLS' : 'distillation';
+}
+
+/**
+ * Record the map's largest value on `target` (`data-peak`, 6 significant digits; for attention, the
+ * largest share of the token's attention one patch gets), so the e2e test can compare maps without reading pixels.
+ */
+export function markPeak(target: HTMLElement, map: AttentionMap): void {
+  let peak = Number.NEGATIVE_INFINITY;
+  for (const v of map.data) peak = Math.max(peak, v);
+  target.dataset.peak = peak.toPrecision(6);
 }
 
 /** The main overlay: the `<vit-attention-map>` element, set to the current settings and drawn. */
@@ -28,7 +45,9 @@ export async function drawMainOverlay(
   element.head = settings.head;
   element.colormap = settings.colormap;
   element.opacity = settings.opacity;
+  element.query = settings.query;
   await element.render();
+  if (element.map) markPeak(element, element.map);
 }
 
 /** Rollout and gradient-weighted maps, side by side (the gradient one once its gradients exist). */
@@ -40,14 +59,16 @@ export function drawSummaries(
   settings: ViewSettings,
 ): void {
   const style = { colormap: settings.colormap, alpha: settings.opacity };
-  drawAttentionOverlay(rollout, image, attentionMap(data, { method: 'rollout', ...heads(settings) }), style);
-  if (data.gradients) drawAttentionOverlay(gradient, image, attentionMap(data, { method: 'gradient' }), style);
+  const rolloutMap = attentionMap(data, { method: 'rollout', ...selection(settings) });
+  drawAttentionOverlay(rollout, image, rolloutMap, style);
+  markPeak(rollout, rolloutMap);
+  if (data.gradients) drawAttentionOverlay(gradient, image, attentionMap(data, { method: 'gradient', query: settings.query }), style);
   else gradient.getContext('2d')?.clearRect(0, 0, gradient.width, gradient.height);
 }
 
 /**
- * One thumbnail per layer (CLS attention with the current head choice) in `grid`, the selected
- * layer outlined. Reuses the canvases already there when the layer count is unchanged.
+ * One thumbnail per layer (the chosen token's attention with the current head choice) in `grid`,
+ * the selected layer outlined. Reuses the canvases already there when the layer count is unchanged.
  */
 export function drawLayerGrid(
   grid: HTMLElement,
@@ -72,10 +93,9 @@ export function drawLayerGrid(
   for (let layer = 0; layer < n; layer++) {
     const button = grid.children[layer] as HTMLElement;
     const canvas = button.querySelector('canvas') as HTMLCanvasElement;
-    drawAttentionOverlay(canvas, image, attentionMap(data, { method: 'cls', layer, ...heads(settings) }), {
-      colormap: settings.colormap,
-      alpha: settings.opacity,
-    });
+    const map = attentionMap(data, { method: 'cls', layer, ...selection(settings) });
+    drawAttentionOverlay(canvas, image, map, { colormap: settings.colormap, alpha: settings.opacity });
+    markPeak(button, map);
     button.classList.toggle('selected', settings.method === 'cls' && layer === settings.layer);
   }
 }

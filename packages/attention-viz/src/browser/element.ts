@@ -28,6 +28,11 @@ export interface VitAttentionMapElement extends HTMLElement {
   opacity: number;
   /** Rollout discard ratio (attribute `discard-ratio`, default 0). */
   discardRatio: number;
+  /**
+   * The token whose attention row every map reads (attribute `query`): 0 = CLS (default), 1 = DeiT's
+   * distillation token; must be below the attention's `prefixTokens`.
+   */
+  query: number;
   /** The canvas it draws on (in its shadow root). */
   readonly canvas: HTMLCanvasElement;
   /** The last map drawn (patch grid, before upsampling), or null. */
@@ -36,7 +41,7 @@ export interface VitAttentionMapElement extends HTMLElement {
   render(): Promise<void>;
 }
 
-const ATTRIBUTES = ['image', 'attention', 'method', 'layer', 'head-fusion', 'head', 'colormap', 'opacity', 'discard-ratio'] as const;
+const ATTRIBUTES = ['image', 'attention', 'method', 'layer', 'head-fusion', 'head', 'colormap', 'opacity', 'discard-ratio', 'query'] as const;
 
 function parseNumber(tag: string, attr: string, value: string, check: (n: number) => boolean, expected: string): number {
   const n = Number(value);
@@ -61,6 +66,7 @@ function createElementClass(tag: string): CustomElementConstructor {
     #colormap: ColormapName = 'viridis';
     #opacity = 0.5;
     #discardRatio = 0;
+    #query = 0;
     #map: AttentionMap | null = null;
     #pending: Promise<void> | null = null;
 
@@ -153,6 +159,15 @@ function createElementClass(tag: string): CustomElementConstructor {
       this.#schedule();
     }
 
+    get query(): number {
+      return this.#query;
+    }
+    set query(value: number) {
+      if (!Number.isInteger(value) || value < 0) throw new Error(`<${tag}>: query must be an integer ≥ 0 (0 = CLS, 1 = distillation token), got ${value}`);
+      this.#query = value;
+      this.#schedule();
+    }
+
     attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
       try {
         this.#applyAttribute(name, value);
@@ -193,6 +208,9 @@ function createElementClass(tag: string): CustomElementConstructor {
           break;
         case 'discard-ratio':
           this.discardRatio = value === null ? 0 : parseNumber(tag, name, value, (n) => n >= 0 && n < 1, 'a number in [0, 1)');
+          break;
+        case 'query':
+          this.query = value === null ? 0 : parseNumber(tag, name, value, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0 (0 = CLS, 1 = distillation token)');
           break;
       }
     }
@@ -236,6 +254,7 @@ function createElementClass(tag: string): CustomElementConstructor {
           fusion: this.#headFusion,
           ...(this.#head !== null ? { head: this.#head } : {}),
           discardRatio: this.#discardRatio,
+          ...(this.#query !== 0 ? { query: this.#query } : {}),
         });
         drawAttentionOverlay(this.#canvas, pixels, map, { colormap: this.#colormap, alpha: this.#opacity });
         this.#map = map;
