@@ -2,11 +2,11 @@
 // The learning curve of a training run, from its metrics.jsonl: validation accuracy and loss against
 // epoch and against wall-clock hours, as an SVG figure and a Markdown table.
 //
-//   node scripts/learning-curve.mjs <run>/metrics.jsonl [--out results/learning-curve] [--title …]
+//   node scripts/learning-curve.mjs <run>/metrics.jsonl [--out results/learning-curve] [--title …] [--target 0.85]
 //
 // Writes <out>.svg and <out>.md (and copies the metrics to <out>.jsonl so the figure's data sits
-// beside it). Hours are the sum of the epochs' own `seconds` (training + validation), so time
-// between resumed chunks is not counted.
+// beside it). Hours are the run's active wall-clock time (training + validation) from the lines'
+// timestamps; the pauses between a stopped chunk and its resume are not counted.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -16,35 +16,49 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '--out') args.out = argv[++i];
     else if (a === '--title') args.title = argv[++i];
-    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --out <path without extension>, --title <text>`);
+    else if (a === '--target') args.target = Number(argv[++i]);
+    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --out <path without extension>, --title <text>, --target <accuracy 0..1>`);
     else args.file = a;
   }
   if (!args.file) throw new Error('usage: node scripts/learning-curve.mjs <metrics.jsonl> [--out results/learning-curve] [--title <text>]');
   return args;
 }
 
-/** The epoch lines of a metrics.jsonl, in order; a torn or foreign line is named and skipped. */
+/** A pause longer than this between two consecutive lines is the run being stopped and resumed. */
+const GAP_SECONDS = 120;
+
+/**
+ * The epoch lines of a metrics.jsonl, in order, each with `hours`: the run's active wall-clock time
+ * up to that line, from the lines' own timestamps, leaving out the pauses between a stop and its
+ * resume (a gap over two minutes; steps take seconds, a validation pass under a minute here). A torn
+ * or foreign line is named and skipped.
+ */
 function readEpochs(file) {
-  const epochs = [];
+  const rows = [];
   fs.readFileSync(file, 'utf8')
     .split('\n')
     .forEach((line, i) => {
       if (line.trim() === '') return;
-      let row;
       try {
-        row = JSON.parse(line);
+        rows.push(JSON.parse(line));
       } catch {
         console.error(`${file}:${i + 1}: not JSON, skipped`);
-        return;
       }
-      if (row.type === 'epoch' && typeof row.val_accuracy === 'number') epochs.push(row);
     });
+  let active = 0;
+  let previous;
+  const epochs = [];
+  for (const row of rows) {
+    const at = Date.parse(row.time);
+    if (Number.isFinite(at)) {
+      // (the first line's own step, about a second, is not counted)
+      if (previous !== undefined && at - previous <= GAP_SECONDS * 1000) active += (at - previous) / 1000;
+      previous = at;
+    }
+    if (row.type === 'epoch' && typeof row.val_accuracy === 'number') epochs.push({ ...row, hours: active / 3600 });
+  }
   if (epochs.length === 0) throw new Error(`${file}: no epoch lines with a validation accuracy`);
-  let hours = 0;
-  return epochs.map((e) => {
-    hours += e.seconds / 3600;
-    return { ...e, hours };
-  });
+  return epochs;
 }
 
 const W = 900;
@@ -53,7 +67,7 @@ const PAD = { left: 56, right: 16, top: 34, bottom: 44 };
 const COLORS = { acc: '#1f77b4', ema: '#2ca02c', loss: '#d62728' };
 
 /** One panel: series of [x, y] against linear axes; returns SVG markup placed at (ox, 0). */
-function panel({ ox, width, title, xLabel, series, yMin, yMax, yFormat }) {
+function panel({ ox, width, title, xLabel, series, yMin, yMax, yFormat, target }) {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const xMax = Math.max(...xs, 1e-9);
   const iw = width - PAD.left - PAD.right;
@@ -72,6 +86,10 @@ function panel({ ox, width, title, xLabel, series, yMin, yMax, yFormat }) {
   }
   out.push(`<text x="${ox + PAD.left + iw / 2}" y="${H - 8}" font-size="12" text-anchor="middle">${xLabel}</text>`);
   out.push(`<rect x="${ox + PAD.left}" y="${PAD.top}" width="${iw}" height="${ih}" fill="none" stroke="#888"/>`);
+  if (target !== undefined) {
+    out.push(`<line x1="${ox + PAD.left}" x2="${ox + PAD.left + iw}" y1="${sy(target.y)}" y2="${sy(target.y)}" stroke="#555" stroke-dasharray="5,4"/>`);
+    out.push(`<text x="${ox + PAD.left + iw - 4}" y="${sy(target.y) - 4}" font-size="11" text-anchor="end" fill="#555">${target.label}</text>`);
+  }
   series.forEach((s, i) => {
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
@@ -80,7 +98,7 @@ function panel({ ox, width, title, xLabel, series, yMin, yMax, yFormat }) {
   return out.join('\n');
 }
 
-function figure(epochs, title) {
+function figure(epochs, title, target) {
   const hasEma = epochs.some((e) => typeof e.val_accuracy_ema === 'number');
   const accSeries = (x) => [
     { label: 'validation accuracy', color: COLORS.acc, points: epochs.map((e) => [x(e), e.val_accuracy]) },
@@ -90,8 +108,8 @@ function figure(epochs, title) {
   const third = W / 3;
   const pctFormat = (y) => `${Math.round(100 * y)}%`;
   const parts = [
-    panel({ ox: 0, width: third, title: 'accuracy by epoch', xLabel: 'epoch', series: accSeries((e) => e.epoch), yMin: 0, yMax: 1, yFormat: pctFormat }),
-    panel({ ox: third, width: third, title: 'accuracy by hours', xLabel: 'hours (training + validation)', series: accSeries((e) => e.hours), yMin: 0, yMax: 1, yFormat: pctFormat }),
+    panel({ ox: 0, width: third, title: 'accuracy by epoch', xLabel: 'epoch', series: accSeries((e) => e.epoch), yMin: 0, yMax: 1, yFormat: pctFormat, target }),
+    panel({ ox: third, width: third, title: 'accuracy by hours', xLabel: 'hours (training + validation)', series: accSeries((e) => e.hours), yMin: 0, yMax: 1, yFormat: pctFormat, target }),
     panel({
       ox: 2 * third,
       width: third,
@@ -134,12 +152,18 @@ function main() {
   const args = parseArgs(process.argv.slice(2));
   const epochs = readEpochs(args.file);
   fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
-  fs.writeFileSync(`${args.out}.svg`, figure(epochs, args.title));
+  const target = args.target === undefined ? undefined : { y: args.target, label: `target ${Math.round(100 * args.target)}%` };
+  fs.writeFileSync(`${args.out}.svg`, figure(epochs, args.title, target));
   const best = epochs.reduce((a, e) => (e.val_accuracy > a.val_accuracy ? e : a));
+  const bestEma = epochs.reduce((a, e) => ((e.val_accuracy_ema ?? -1) > (a.val_accuracy_ema ?? -1) ? e : a));
+  const emaLine =
+    typeof bestEma.val_accuracy_ema === 'number'
+      ? ` Average of the weights (EMA): ${(100 * bestEma.val_accuracy_ema).toFixed(2)}% at epoch ${bestEma.epoch} (${bestEma.hours.toFixed(2)} h).`
+      : '';
   fs.writeFileSync(
     `${args.out}.md`,
-    `# ${args.title}\n\nFrom \`${path.basename(args.file)}\` by \`node scripts/learning-curve.mjs\`; hours are the epochs' own wall-clock seconds summed.\n\n` +
-      `Best validation accuracy: ${(100 * best.val_accuracy).toFixed(2)}% at epoch ${best.epoch} (${best.hours.toFixed(2)} h).\n\n${table(epochs)}\n`,
+    `# ${args.title}\n\nFrom \`${path.basename(args.file)}\` by \`node scripts/learning-curve.mjs\`; hours are the run's active wall-clock time (training and validation, from the lines' timestamps; pauses between stopped and resumed chunks left out).\n\n` +
+      `Best validation accuracy: ${(100 * best.val_accuracy).toFixed(2)}% at epoch ${best.epoch} (${best.hours.toFixed(2)} h).${emaLine}\n\n${table(epochs)}\n`,
   );
   if (path.resolve(args.file) !== path.resolve(`${args.out}.jsonl`)) fs.copyFileSync(args.file, `${args.out}.jsonl`);
   console.log(`learning curve: ${epochs.length} epochs → ${args.out}.svg, ${args.out}.md, ${args.out}.jsonl`);
