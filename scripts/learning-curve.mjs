@@ -9,6 +9,7 @@
 // timestamps; the pauses between a stopped chunk and its resume are not counted.
 import fs from 'node:fs';
 import path from 'node:path';
+import { readEpochs } from './metrics-jsonl.mjs';
 
 function parseArgs(argv) {
   const args = { file: undefined, out: 'results/learning-curve', title: 'vitlens training run' };
@@ -22,43 +23,6 @@ function parseArgs(argv) {
   }
   if (!args.file) throw new Error('usage: node scripts/learning-curve.mjs <metrics.jsonl> [--out results/learning-curve] [--title <text>]');
   return args;
-}
-
-/** A pause longer than this between two consecutive lines is the run being stopped and resumed. */
-const GAP_SECONDS = 120;
-
-/**
- * The epoch lines of a metrics.jsonl, in order, each with `hours`: the run's active wall-clock time
- * up to that line, from the lines' own timestamps, leaving out the pauses between a stop and its
- * resume (a gap over two minutes; steps take seconds, a validation pass under a minute here). A torn
- * or foreign line is named and skipped.
- */
-function readEpochs(file) {
-  const rows = [];
-  fs.readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (line.trim() === '') return;
-      try {
-        rows.push(JSON.parse(line));
-      } catch {
-        console.error(`${file}:${i + 1}: not JSON, skipped`);
-      }
-    });
-  let active = 0;
-  let previous;
-  const epochs = [];
-  for (const row of rows) {
-    const at = Date.parse(row.time);
-    if (Number.isFinite(at)) {
-      // (the first line's own step, about a second, is not counted)
-      if (previous !== undefined && at - previous <= GAP_SECONDS * 1000) active += (at - previous) / 1000;
-      previous = at;
-    }
-    if (row.type === 'epoch' && typeof row.val_accuracy === 'number') epochs.push({ ...row, hours: active / 3600 });
-  }
-  if (epochs.length === 0) throw new Error(`${file}: no epoch lines with a validation accuracy`);
-  return epochs;
 }
 
 const W = 900;

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readEpochs } from './metrics-jsonl.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'apps', 'cli', 'dist', 'bin.js');
@@ -73,15 +74,14 @@ function train(args, candidate, dir) {
 function summarise(dir) {
   const file = path.join(dir, 'metrics.jsonl');
   if (!fs.existsSync(file)) return undefined;
-  const epochs = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l))
-    .filter((l) => l.type === 'epoch');
-  if (epochs.length === 0) return undefined;
+  let epochs;
+  try {
+    epochs = readEpochs(file);
+  } catch {
+    return undefined; // no finished epoch yet
+  }
   const state = JSON.parse(fs.readFileSync(path.join(dir, 'last', 'trainer_state.json'), 'utf8'));
-  const hours = epochs.reduce((sum, e) => sum + e.seconds, 0) / 3600;
+  const hours = epochs.at(-1).hours;
   const last = epochs.at(-1);
   const best = Math.max(...epochs.map((e) => Math.max(e.val_accuracy ?? 0, e.val_accuracy_ema ?? 0)));
   const params = state.config.model;
@@ -100,8 +100,8 @@ function writeTable(args) {
     '',
     `Made by \`node scripts/time-to-accuracy.mjs\` (${new Date().toISOString()}): each candidate trained from scratch by`,
     `\`vitlens train --recipe ${args.recipe}\` for its epoch budget on the shared CIFAR-10 training images (500 per class`,
-    'held out), validation accuracy on the held-out 5,000; hours are the epochs\' own wall-clock seconds (training +',
-    'validation) on the machine that ran them, so compare rows made on the same machine.',
+    'held out), validation accuracy on the held-out 5,000; hours are the run\'s active wall-clock time (training + validation,',
+    'pauses between resumed chunks left out) on the machine that ran them, so compare rows made on the same machine.',
     '',
     '| run | model | epochs (done / planned) | hours | val accuracy | EMA val accuracy | best | best per hour | images/s (last epoch) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
