@@ -23,6 +23,7 @@ const FORBIDDEN = [
   { re: /(^|\/)tsconfig[^/]*\.json$/, why: 'a tsconfig' },
   { re: /^(vitest|tsup|vite)\.config\.[cm]?[jt]s$/, why: 'a build/test config' },
   { re: /(^|\/)(node_modules|\.turbo)\//, why: 'build cache or dependencies' },
+  { re: /^examples\//, why: 'an example (the README holds each one)' },
 ];
 
 const CAPTURE = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 };

@@ -1,3 +1,5 @@
+import { geometry } from '@vitlens/vit-model';
+
 /** The ViTConfig fields that decide the matmul work (Hugging Face names). */
 export interface ShapeConfig {
   hidden_size: number;
@@ -12,7 +14,7 @@ export interface ShapeConfig {
 
 /** Tokens per image: one per patch plus the CLS token. */
 export function tokens(c: ShapeConfig): number {
-  return (c.image_size / c.patch_size) ** 2 + 1;
+  return geometry(c).tokens;
 }
 
 /** One plain 2-D matmul [m, k] × [k, n] and how often it occurs per batch. */
@@ -37,7 +39,7 @@ export function linearShapes(c: ShapeConfig, batch: number, training: boolean): 
   const L = c.num_hidden_layers;
   const pp = c.num_channels * c.patch_size ** 2;
   const fwd: MatmulShape[] = [
-    { m: batch * (tokens(c) - 1), k: pp, n: d, count: 1, what: 'patch projection' },
+    { m: batch * geometry(c).numPatches, k: pp, n: d, count: 1, what: 'patch projection' },
     { m: rows, k: d, n: d, count: 4 * L, what: 'Q/K/V/output' },
     { m: rows, k: d, n: f, count: L, what: 'MLP up' },
     { m: rows, k: f, n: d, count: L, what: 'MLP down' },

@@ -1,14 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { MAX_IMAGE_PIXELS, checkImageSize, shrinkToFitU8 } from '@vitlens/cifar10-data';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
+import { shrinkToFitU8 } from '@vitlens/cifar10-data';
+import { ImageDecodeError, type RgbImage, decodeImage } from '@vitlens/core';
 
-/** A decoded image: 8-bit RGB, row-major `[height, width, 3]`. */
-export interface RgbImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
+/** An image read from a file: `@vitlens/core`'s `RgbImage` plus where it came from. */
+export interface ImageFile extends RgbImage {
   /** The file it came from. */
   source: string;
   /** The size of the file's image when this one was shrunk from it (`readImage`'s `maxSide`). */
@@ -44,54 +40,8 @@ export interface UnreadableImage {
  */
 export const WORKING_MAX_SIDE = 1024;
 
-function isPng(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-}
-
-function isJpeg(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-}
-
-/**
- * Decode JPEG or PNG bytes (recognised by their signature, not the file name) to RGB. PNG alpha is
- * dropped, as PIL's `convert('RGB')` does; grey and palette PNGs expand to RGB. An image over
- * `MAX_IMAGE_PIXELS` (40 MP) is refused from its header, before anything is decoded.
- */
-export function decodeImage(bytes: Uint8Array, source: string): RgbImage {
-  try {
-    checkImageSize(bytes, source);
-  } catch (error) {
-    throw new ImageReadError(source, (error as Error).message.replace(`${source}: `, ''));
-  }
-  if (isPng(bytes)) {
-    let png: PNG;
-    try {
-      png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    } catch (error) {
-      throw new ImageReadError(source, `corrupt PNG (${(error as Error).message})`);
-    }
-    const n = png.width * png.height;
-    const rgb = new Uint8Array(n * 3);
-    for (let i = 0; i < n; i++) {
-      rgb[i * 3] = png.data[i * 4] as number;
-      rgb[i * 3 + 1] = png.data[i * 4 + 1] as number;
-      rgb[i * 3 + 2] = png.data[i * 4 + 2] as number;
-    }
-    return { data: rgb, width: png.width, height: png.height, source };
-  }
-  if (isJpeg(bytes)) {
-    try {
-      const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
-      return { data: decoded.data, width: decoded.width, height: decoded.height, source };
-    } catch (error) {
-      throw new ImageReadError(source, `corrupt or unsupported JPEG (${(error as Error).message})`);
-    }
-  }
-  throw new ImageReadError(source, 'not a JPEG or PNG image (expected the signature FF D8 FF or 89 50 4E 47)');
-}
-
 /** `image` with its longer side at most `maxSide` (area averaging); unchanged when it already fits. */
-export function shrinkImage(image: RgbImage, maxSide: number): RgbImage {
+export function shrinkImage(image: ImageFile, maxSide: number): ImageFile {
   if (Math.max(image.width, image.height) <= maxSide) return image;
   const small = shrinkToFitU8(image.data, image.height, image.width, maxSide);
   return { ...small, source: image.source, original: image.original ?? { width: image.width, height: image.height } };
@@ -101,7 +51,7 @@ export function shrinkImage(image: RgbImage, maxSide: number): RgbImage {
  * Read and decode one image file; with `maxSide`, shrink it at once (`shrinkImage`) so the
  * full-size pixels are garbage as soon as this returns.
  */
-export async function readImage(file: string, options: { maxSide?: number } = {}): Promise<RgbImage> {
+export async function readImage(file: string, options: { maxSide?: number } = {}): Promise<ImageFile> {
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(file);
@@ -109,7 +59,12 @@ export async function readImage(file: string, options: { maxSide?: number } = {}
     const code = (error as NodeJS.ErrnoException).code;
     throw new ImageReadError(file, code === 'ENOENT' ? 'no such image file' : `cannot be read (${(error as Error).message})`);
   }
-  const image = decodeImage(bytes, file);
+  let image: ImageFile;
+  try {
+    image = { ...decodeImage(bytes, file), source: file };
+  } catch (error) {
+    throw error instanceof ImageDecodeError ? new ImageReadError(file, error.reason) : error;
+  }
   return options.maxSide === undefined ? image : shrinkImage(image, options.maxSide);
 }
 
@@ -120,7 +75,7 @@ export async function readImage(file: string, options: { maxSide?: number } = {}
 export async function readImageOrSkip(
   file: string,
   options: { maxSide?: number; onUnreadable?: ((skipped: UnreadableImage) => void) | undefined },
-): Promise<RgbImage | undefined> {
+): Promise<ImageFile | undefined> {
   try {
     return await readImage(file, options.maxSide === undefined ? {} : { maxSide: options.maxSide });
   } catch (error) {

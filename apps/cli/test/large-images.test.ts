@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readPng } from '@vitlens/attention-viz/node';
-import { initBackend } from '@vitlens/core';
+import { decodeImage, initBackend } from '@vitlens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, readImage } from '../src/images';
+import { readImage } from '../src/images';
 import { runBuiltCli, writeTinyCheckpoint } from './cli-fixtures';
 import { peakMemoryMB, writeBlackPng, writeRampJpeg } from './helpers/large-images';
 

@@ -3,12 +3,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, tf } from '@vitlens/core';
+import { decodeImage, initBackend, tf } from '@vitlens/core';
 import type { ViTForImageClassification } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCheckpointDir, predictImages, softmax } from '../src/commands/predict';
-import { ImageReadError, decodeImage, listImageFiles } from '../src/images';
+import { ImageReadError, listImageFiles } from '../src/images';
 import { runBuiltCli, writeCorruptJpegFile, writeJpegFile, writePngFile, writeTinyCheckpoint } from './cli-fixtures';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

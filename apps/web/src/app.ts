@@ -1,10 +1,11 @@
 import { defineAttentionMapElement, type RgbaImage, type VitAttentionMapElement } from '@vitlens/attention-viz';
 import { tf } from '@vitlens/core';
-import { classNames } from '@vitlens/vit-model';
-import { type Analysis, analyzeImage, attentionGradientsFor, warmUp } from './analyze';
+import { type ViTPipeline, load } from '@vitlens/vit-model';
+import { type Analysis, analyzeImage, attentionGradientsFor } from './analyze';
+import type { ApiError, DatasetInfo, SampleHeaders } from './api';
 import { requestedBackend, startBackend } from './backend';
 import { formatBytes, type LoadedModel, loadCheckpointFiles, loadServerCheckpoint, looksLikeCheckpoint, NoServerCheckpointError } from './checkpoint';
-import { type DecodedImage, decodeImage, displayPixels } from './image';
+import { type PageImage, displayPixels, readImageBlob } from './image';
 import { Controls } from './ui/controls';
 import { byId } from './ui/dom';
 import { filesFromDrop, imageFromPaste } from './ui/input';
@@ -19,7 +20,7 @@ const THUMB_SIDE = 160;
 type PageState = 'starting' | 'no-model' | 'model-ready' | 'running' | 'ready' | 'error';
 
 interface ShownImage {
-  decoded: DecodedImage;
+  decoded: PageImage;
   main: RgbaImage;
   thumb: RgbaImage;
   /** The true label, for dataset samples. */
@@ -35,6 +36,8 @@ export class App {
   private readonly overlay: VitAttentionMapElement;
   private readonly controls: Controls;
   private loaded: LoadedModel | undefined;
+  /** The inference calls over the loaded model (`@vitlens/vit-model`'s `load`). */
+  private vit: ViTPipeline | undefined;
   private image: ShownImage | undefined;
   private analysis: Analysis | undefined;
   private gradientClass = 0;
@@ -77,13 +80,7 @@ export class App {
     try {
       const response = await fetch('api/dataset', { cache: 'no-cache' });
       if (!response.ok || !(response.headers.get('content-type') ?? '').includes('application/json')) return;
-      const info = (await response.json()) as {
-        available: boolean;
-        count: number;
-        classes: string[];
-        split: string;
-        heldOut?: { valPerClass: number; seed: number } | null;
-      };
+      const info = (await response.json()) as DatasetInfo;
       if (!info.available) return;
       const button = byId<HTMLButtonElement>('sample-button', HTMLButtonElement);
       const which = info.heldOut
@@ -101,20 +98,23 @@ export class App {
   private async useModel(loaded: LoadedModel): Promise<void> {
     const previous = this.loaded;
     this.loaded = undefined;
+    this.vit = undefined;
     previous?.model.dispose();
     this.run++;
     const { model } = loaded;
     const c = model.config;
     const params = [...model.params.values()].reduce((sum, v) => sum + v.size, 0);
-    this.controls.configure(c.num_hidden_layers, c.num_attention_heads, model.tokens.prefixTokens);
+    this.controls.configure(c.num_hidden_layers, c.num_attention_heads, model.geometry.prefixTokens);
     for (const id of ['layer-grid', 'head-grid', 'dino-grid']) byId(id).replaceChildren();
     this.setStatus('Compiling the model…');
-    await warmUp(model);
+    const vit = await load(model); // validates, and warms up: one blank image through the model
     this.loaded = loaded;
+    this.vit = vit;
     const info = byId('model-info');
     info.textContent = `${c.num_hidden_layers} layers · ${c.num_attention_heads} heads · ${c.image_size}px/${c.patch_size}`;
-    const classes = model.hasClassifier
-      ? `${classNames(c).length} classes (${classNames(c).slice(0, 10).join(', ')}${classNames(c).length > 10 ? ', …' : ''})`
+    const { labels } = vit;
+    const classes = vit.hasClassifier
+      ? `${labels.length} classes (${labels.slice(0, 10).join(', ')}${labels.length > 10 ? ', …' : ''})`
       : 'no classifier (a headless encoder such as DINO: attention and its CLS embedding only)';
     info.title = `${loaded.source}: ${model.architecture}, ${(params / 1e6).toFixed(2)}M parameters, ${formatBytes(loaded.weightsBytes)}, ${classes}`;
     this.hideError();
@@ -176,11 +176,12 @@ export class App {
     try {
       const response = await fetch('api/sample', { cache: 'no-store' });
       if (!response.ok) {
-        const body = (await response.json().catch(() => ({}))) as { error?: string };
+        const body = (await response.json().catch(() => ({}))) as Partial<ApiError>;
         throw new Error(`api/sample: ${body.error ?? `${response.status} ${response.statusText}`}`);
       }
-      const label = decodeURIComponent(response.headers.get('x-vitlens-label') ?? '');
-      const name = decodeURIComponent(response.headers.get('x-vitlens-sample') ?? 'sample');
+      const header = (key: keyof SampleHeaders) => response.headers.get(key);
+      const label = decodeURIComponent(header('X-Vitlens-Label') ?? '');
+      const name = decodeURIComponent(header('X-Vitlens-Sample') ?? 'sample');
       await this.showImage(await response.blob(), name, label || undefined);
     } finally {
       button.disabled = false;
@@ -188,7 +189,7 @@ export class App {
   }
 
   private async showImage(blob: Blob, name: string, truth?: string): Promise<void> {
-    const decoded = await decodeImage(blob, name);
+    const decoded = await readImageBlob(blob, name);
     this.image = {
       decoded,
       main: displayPixels(decoded.pixels, MAIN_SIDE),
@@ -216,12 +217,13 @@ export class App {
 
   private async analyze(): Promise<void> {
     const loaded = this.loaded;
+    const vit = this.vit;
     const image = this.image;
-    if (!loaded || !image) return;
+    if (!loaded || !vit || !image) return;
     const run = ++this.run;
     this.setState('running');
     this.setStatus('Running the model…');
-    const analysis = await analyzeImage(loaded.model, image.decoded.pixels);
+    const analysis = await analyzeImage(vit, image.decoded.pixels);
     if (run !== this.run) return;
     this.analysis = analysis;
     this.gradientClass = analysis.top[0]?.classIndex ?? 0;
@@ -261,20 +263,21 @@ export class App {
   /** Gradients for the selected class, then a redraw with the gradient-weighted map. */
   private async computeGradients(run: number): Promise<void> {
     const loaded = this.loaded;
+    const vit = this.vit;
     const image = this.image;
     const analysis = this.analysis;
-    if (!loaded || !image || !analysis) return;
+    if (!loaded || !vit || !image || !analysis) return;
     const { gradients: _old, ...withoutGradients } = analysis.attention;
     analysis.attention = withoutGradients;
     this.setState('running');
     const started = performance.now();
-    const gradients = await attentionGradientsFor(loaded.model, image.decoded.pixels, this.gradientClass);
+    const gradients = await attentionGradientsFor(vit, image.decoded.pixels, this.gradientClass);
     if (run !== this.run || this.analysis !== analysis) return;
     analysis.attention = { ...analysis.attention, gradients };
     const gradientMs = performance.now() - started;
     document.body.dataset.gradientMs = gradientMs.toFixed(2);
-    byId('gradient-target').textContent = loaded.model.hasClassifier
-      ? `Gradient-weighted map for '${classNames(loaded.model.config)[this.gradientClass] ?? String(this.gradientClass)}' (click a class to change it).`
+    byId('gradient-target').textContent = vit.hasClassifier
+      ? `Gradient-weighted map for '${vit.labels[this.gradientClass] ?? String(this.gradientClass)}' (click a class to change it).`
       : 'Gradient-weighted map for the norm of the CLS embedding (this model has no classes).';
     this.setStatus(`Forward pass ${analysis.inferenceMs.toFixed(1)} ms, attention gradients ${gradientMs.toFixed(1)} ms.`);
     await this.render();

@@ -1,4 +1,5 @@
 import { CONFIG_FILE, modelFromFiles, PROCESSOR_FILE, type VisionTransformer, WEIGHTS_FILE } from '@vitlens/vit-model';
+import type { ApiError, CheckpointListing } from './api';
 
 /** A model and where it came from, for the page header. */
 export interface LoadedModel {
@@ -15,13 +16,6 @@ export class NoServerCheckpointError extends Error {
   }
 }
 
-interface CheckpointListing {
-  available: boolean;
-  name: string;
-  files?: Record<string, number>;
-  error?: string;
-}
-
 async function fetchOk(url: string): Promise<Response> {
   let response: Response;
   try {
@@ -32,7 +26,7 @@ async function fetchOk(url: string): Promise<Response> {
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
     try {
-      const body = (await response.json()) as { error?: string };
+      const body = (await response.json()) as Partial<ApiError>;
       if (body.error) detail = body.error;
     } catch {
       // not JSON: keep the status line
@@ -66,9 +60,12 @@ export async function loadServerCheckpoint(progress: (line: string) => void): Pr
   if (!type.includes('application/json')) {
     throw new NoServerCheckpointError('this page was not served by `vitlens serve`, so there is no checkpoint to load from it');
   }
-  const listing = (await response.json()) as CheckpointListing;
-  if (!response.ok || !listing.available) throw new NoServerCheckpointError(listing.error ?? `api/checkpoint: ${response.status}`);
-  const files = listing.files ?? {};
+  // A listing (200, or 404 without a checkpoint), or another error's body
+  const listing = (await response.json()) as CheckpointListing | ApiError;
+  if (!response.ok || !('available' in listing) || !listing.available) {
+    throw new NoServerCheckpointError(('error' in listing ? listing.error : undefined) ?? `api/checkpoint: ${response.status}`);
+  }
+  const { files } = listing;
   progress(`Downloading ${WEIGHTS_FILE} (${formatBytes(files[WEIGHTS_FILE] ?? 0)})…`);
   const [configText, processorText, weights] = await Promise.all([
     fetchOk(`api/checkpoint/${CONFIG_FILE}`).then((r) => r.text()),

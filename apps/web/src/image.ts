@@ -1,10 +1,10 @@
 import type { RgbaImage } from '@vitlens/attention-viz';
 
-/** An input image decoded in the browser. */
-export interface DecodedImage {
+/** An input image as the page holds it: decoded by the browser, RGBA for drawing and for the model. */
+export interface PageImage {
   /** Where it came from (file name, 'pasted image', a sample path). */
   name: string;
-  /** Pixels fed to the model: the original size, or scaled down to fit MAX_MODEL_INPUT_SIDE. */
+  /** Pixels fed to the model (`explain` drops the alpha): the original size, or scaled down to fit MAX_MODEL_INPUT_SIDE. */
   pixels: RgbaImage;
   /** Size of the file as decoded, before any scaling. */
   naturalWidth: number;
@@ -50,8 +50,11 @@ export function fitSide(width: number, height: number, side: number): { width: n
   return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
 }
 
-/** Decode a file, a pasted blob or a fetched body. Rejects with `NotAnImageError` naming it. */
-export async function decodeImage(blob: Blob, name: string): Promise<DecodedImage> {
+/**
+ * Read a file, a pasted blob or a fetched body with the browser's decoder (any format it knows).
+ * Rejects with `NotAnImageError` naming it.
+ */
+export async function readImageBlob(blob: Blob, name: string): Promise<PageImage> {
   if (blob.size === 0) throw new NotAnImageError(name, 'the file is empty');
   if (blob.type !== '' && !blob.type.startsWith('image/')) throw new NotAnImageError(name, `its type is ${blob.type}`);
   let bitmap: ImageBitmap;
@@ -67,18 +70,6 @@ export async function decodeImage(blob: Blob, name: string): Promise<DecodedImag
   } finally {
     bitmap.close();
   }
-}
-
-/** RGBA → packed RGB, the layout `pixelsToTensor` takes ([H, W, 3]). */
-export function rgbaToRgb(image: RgbaImage): Uint8Array {
-  const n = image.width * image.height;
-  const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    out[i * 3] = image.data[i * 4] as number;
-    out[i * 3 + 1] = image.data[i * 4 + 1] as number;
-    out[i * 3 + 2] = image.data[i * 4 + 2] as number;
-  }
-  return out;
 }
 
 /**

@@ -16,12 +16,12 @@ describe('image decoding', () => {
   });
 
   it('names the file when bytes are not an image or a JPEG is truncated', () => {
-    expect(() => decodeImage(new TextEncoder().encode('hello'), 'cat/0001.jpg')).toThrowError(/cat\/0001\.jpg: not a JPEG or PNG \(first bytes 68 65 6c 6c\)/);
+    expect(() => decodeImage(new TextEncoder().encode('hello'), 'cat/0001.jpg')).toThrowError(/cat\/0001\.jpg: not a JPEG or PNG image \(expected the signature FF D8 FF or 89 50 4E 47\); its first bytes are 68 65 6c 6c/);
     const jpg = encodeJpeg(gradientImage(32, 32), 32, 32);
     expect(() => decodeImage(jpg.subarray(0, 200), 'cat/0002.jpg')).toThrowError(DataError);
-    expect(() => decodeImage(jpg.subarray(0, 200), 'cat/0002.jpg')).toThrowError(/cat\/0002\.jpg: JPEG does not decode/);
+    expect(() => decodeImage(jpg.subarray(0, 200), 'cat/0002.jpg')).toThrowError(/cat\/0002\.jpg: corrupt or unsupported JPEG/);
     const png = encodePng(gradientImage(8, 8), 8, 8);
-    expect(() => decodeImage(png.subarray(0, 40), 'dog/1.png')).toThrowError(/dog\/1\.png: PNG does not decode/);
+    expect(() => decodeImage(png.subarray(0, 40), 'dog/1.png')).toThrowError(/dog\/1\.png: corrupt PNG/);
   });
 
   it('sniffs formats from the first bytes', () => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerGradients } from './gradients';
 import * as kernels from './kernels';
 
 /** The backends vitlens knows, by their tfjs registry names. */
@@ -65,11 +66,20 @@ export interface InitBackendOptions {
    * passed to `setWasmPaths`. In Node the files are found next to the package.
    */
   wasmPaths?: string | Record<string, string> | undefined;
+  /**
+   * `setWasmPaths` of the `@tensorflow/tfjs-backend-wasm` your app imported
+   * (`import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'`): how `wasmPaths` reaches a
+   * wasm backend the app registered itself, without importing the module a second time (a
+   * bundled page cannot). Not needed when `initBackend` imports the module, or when you call
+   * `setWasmPaths` yourself before `initBackend`.
+   */
+  setWasmPaths?: ((paths: string | Record<string, string>) => void) | undefined;
   /** Override the runtime detection (tests). */
   runtime?: 'node' | 'browser' | undefined;
   /**
    * Override how a backend module is imported (tests, bundlers). The default is a dynamic
-   * `import()` of the module name; a module already imported by the app is used as it is.
+   * `import()` of the module name, attempted only for a backend not registered yet: a backend the
+   * app registered (by importing its module) is used as it is.
    */
   importModule?: ((module: string) => Promise<unknown>) | undefined;
   /**
@@ -138,15 +148,64 @@ function quietNativeLogs(): void {
   if (proc?.env && proc.env.TF_CPP_MIN_LOG_LEVEL === undefined) proc.env.TF_CPP_MIN_LOG_LEVEL = '2';
 }
 
+type WasmPaths = string | Record<string, string>;
+
+/** `wasmPaths` cannot reach the registered wasm backend: a mistake in the app, not a missing backend. */
+class WasmPathsError extends Error {}
+
+/** Modules `initBackend` imported itself, so `setWasmPaths` is never reached by a second import. */
+const importedModules = new Map<string, unknown>();
+
+async function importCandidate(candidate: BackendCandidate, options: InitBackendOptions, runtime: 'node' | 'browser'): Promise<unknown> {
+  try {
+    const module = await (options.importModule ?? defaultImport)(candidate.module);
+    importedModules.set(candidate.module, module);
+    return module;
+  } catch (error) {
+    // A bundler cannot follow a dynamic import of a computed name: the page must import the module.
+    if (runtime === 'browser' && options.importModule === undefined) {
+      throw new Error(
+        `${errorText(error)} (not registered: in a bundled page, \`import '${candidate.module}'\` in your app before initBackend())`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** `setWasmPaths` from an option, the module initBackend imported, or (when the app registered wasm) an import of it. */
+async function applyWasmPaths(candidate: BackendCandidate, paths: WasmPaths, options: InitBackendOptions): Promise<void> {
+  if (options.setWasmPaths !== undefined) {
+    options.setWasmPaths(paths);
+    return;
+  }
+  let module = importedModules.get(candidate.module);
+  if (module === undefined) {
+    try {
+      module = await (options.importModule ?? defaultImport)(candidate.module);
+    } catch (error) {
+      throw new WasmPathsError(
+        `wasmPaths given, but the wasm backend was registered by your app and ${candidate.module} cannot be imported here ` +
+          `to call its setWasmPaths (${errorText(error)}); pass \`setWasmPaths\` (import { setWasmPaths } from '${candidate.module}') ` +
+          'to initBackend, or call setWasmPaths yourself before initBackend() and omit wasmPaths',
+      );
+    }
+  }
+  const setter = (module as { setWasmPaths?: (paths: WasmPaths) => void } | null)?.setWasmPaths;
+  if (typeof setter !== 'function') throw new WasmPathsError(`wasmPaths given, but ${candidate.module} exports no setWasmPaths`);
+  setter(paths);
+}
+
 async function tryCandidate(
   candidate: BackendCandidate,
   options: InitBackendOptions,
+  runtime: 'node' | 'browser',
 ): Promise<BackendAttempt> {
   const attempt: BackendAttempt = { name: candidate.name, module: candidate.module, ok: false };
   try {
+    // A backend already registered (the app imported its module) is used as it is: no import.
     if (tf.findBackendFactory(candidate.name) == null) {
       if (candidate.name === 'tensorflow') quietNativeLogs();
-      await (options.importModule ?? defaultImport)(candidate.module);
+      await importCandidate(candidate, options, runtime);
     }
     if (tf.findBackendFactory(candidate.name) == null) {
       throw new Error(
@@ -155,17 +214,23 @@ async function tryCandidate(
       );
     }
     if (candidate.name === 'wasm' && options.wasmPaths !== undefined) {
-      const wasm = (await (options.importModule ?? defaultImport)(candidate.module)) as {
-        setWasmPaths?: (paths: string | Record<string, string>) => void;
-      };
-      wasm.setWasmPaths?.(options.wasmPaths);
+      await applyWasmPaths(candidate, options.wasmPaths, options);
     }
     const ok = await tf.setBackend(candidate.name);
-    if (!ok) throw new Error(`tf.setBackend('${candidate.name}') failed to initialise`);
+    if (!ok) {
+      throw new Error(
+        `tf.setBackend('${candidate.name}') failed to initialise` +
+          (candidate.name === 'wasm' && runtime === 'browser'
+            ? ' (are its .wasm files served where wasmPaths / setWasmPaths point? see the console)'
+            : ''),
+      );
+    }
     await tf.ready();
     attempt.ok = true;
   } catch (error) {
     attempt.error = errorText(error);
+    // Falling back to cpu here would hide the mistake (wasm is there, its paths are not applied).
+    if (error instanceof WasmPathsError) throw new BackendUnavailableError(`initBackend: ${error.message}`, [attempt]);
     // tfjs-node installed without its addon (its download cannot run, or pnpm skipped the script):
     // tfjs-node's own advice (`npm rebuild …`) downloads libtensorflow again.
     if (candidate.name === 'tensorflow' && /tfjs_binding\.node/.test(attempt.error)) {
@@ -199,10 +264,13 @@ function applyFastKernels(name: BackendName, options: InitBackendOptions): void 
  * Pick the best available backend and make it active on the shared `tf`.
  *
  * Node: `tensorflow` (tfjs-node-gpu, then tfjs-node), then `wasm`, then `cpu`.
- * Browser: `webgpu`, `webgl`, `wasm`, `cpu`. Each optional backend is imported inside a `try`;
- * one that fails is reported with its error and skipped.
+ * Browser: `webgpu`, `webgl`, `wasm`, `cpu`. A backend already registered (its module imported by
+ * the app, as a bundled page must) is used as it is; the others are imported inside a `try`, and
+ * one that fails is reported with its error and skipped. Also registers tfjs-core's gradients.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  // tfjs-core has no gradients until someone registers them (see ./gradients): tf.grad works after initBackend.
+  registerGradients();
   const runtime = options.runtime ?? detectRuntime();
   const order = runtime === 'node' ? NODE_ORDER : BROWSER_ORDER;
   const env = runtime === 'node' ? envBackend() : undefined;
@@ -226,7 +294,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       );
     }
     for (const candidate of candidates) {
-      const attempt = await tryCandidate(candidate, options);
+      const attempt = await tryCandidate(candidate, options, runtime);
       attempts.push(attempt);
       if (attempt.ok) {
         const reason = `backend '${forced}' (${candidate.module}) forced by ${forcedSource}`;
@@ -240,7 +308,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const available: string[] = [];
     for (const candidate of order) {
       if (candidate.name === forced || available.includes(candidate.name)) continue;
-      const probe = await tryCandidate(candidate, options);
+      const probe = await tryCandidate(candidate, options, runtime);
       if (probe.ok) available.push(candidate.name);
     }
     if (previous != null && tf.findBackendFactory(previous) != null && tf.getBackend() !== previous) {
@@ -255,7 +323,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
 
   for (const candidate of order) {
-    const attempt = await tryCandidate(candidate, options);
+    const attempt = await tryCandidate(candidate, options, runtime);
     attempts.push(attempt);
     if (attempt.ok) {
       const skipped = attempts.filter((a) => !a.ok);

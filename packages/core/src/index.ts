@@ -14,6 +14,7 @@ export {
   type BackendName,
   type InitBackendOptions,
 } from './backend';
+export { registerGradients } from './gradients';
 export {
   FUSED_KERNELS,
   type FusedKernelName,
@@ -37,5 +38,20 @@ export {
   HF_VIT_MEAN,
   HF_VIT_STD,
   pixelsToTensor,
+  preprocessPixels,
   type PreprocessOptions,
 } from './preprocess';
+export {
+  ImageDecodeError,
+  MAX_IMAGE_PIXELS,
+  checkImageSize,
+  decodeImage,
+  readImageSize,
+  rgbaToRgb,
+  sniffImageFormat,
+  toRgbImage,
+  type DecodeImageOptions,
+  type ImageSource,
+  type RgbImage,
+  type RgbaPixels,
+} from './image/index';

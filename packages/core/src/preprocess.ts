@@ -40,8 +40,18 @@ export function pixelsToTensor(
   if (pixels.length !== n * h * w * c) {
     throw new Error(`pixelsToTensor: ${pixels.length} bytes do not fill shape [${shape.join(', ')}] (${n * h * w * c} expected)`);
   }
+  return tf.tidy(() => preprocessPixels(tf.tensor4d(Int32Array.from(pixels), [n, h, w, c], 'int32'), options));
+}
+
+/**
+ * Pixel values 0..255 already in a tensor `[N, H, W, 3]` (any dtype) → float32 model input
+ * `[N, H', W', 3]`, as `pixelsToTensor` does. Does not dispose its input; runs inside `tf.tidy`.
+ */
+export function preprocessPixels(pixels: tf.Tensor4D, options: PreprocessOptions = {}): tf.Tensor4D {
+  const [n, h, w, c] = pixels.shape;
+  if (pixels.rank !== 4 || c !== 3) throw new Error(`preprocessPixels: expected [N, H, W, 3] (HWC RGB), got shape [${pixels.shape.join(', ')}]`);
   return tf.tidy(() => {
-    let x: tf.Tensor4D = tf.cast(tf.tensor4d(Int32Array.from(pixels), [n, h, w, c], 'int32'), 'float32');
+    let x: tf.Tensor4D = tf.cast(pixels, 'float32');
     if (options.resize && (options.resize.height !== h || options.resize.width !== w)) {
       x = tf.image.resizeBilinear(x, [options.resize.height, options.resize.width], false, true);
     }

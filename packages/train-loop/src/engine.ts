@@ -1,4 +1,5 @@
 import { tf } from '@vitlens/core';
+import { geometry } from '@vitlens/vit-model';
 import { crossEntropy } from './loss';
 import type { GradientBatch, GradientEngine, GradientOptions, GradientResult, TrainableModel } from './types';
 
@@ -18,7 +19,7 @@ export interface ShapeConfig {
  * measured ~39 MB per image of ViT-Tiny/4 at 32×32 (TFJS-WASM-NOTES.md).
  */
 export function trainingBytesPerImage(c: ShapeConfig): number {
-  const tokens = (c.image_size / c.patch_size) ** 2 + 1;
+  const { tokens } = geometry(c);
   const perLayer = tokens * (18 * c.hidden_size + 8 * c.intermediate_size) + 10 * c.num_attention_heads * tokens * tokens;
   return 4 * (c.num_hidden_layers * perLayer + 4 * c.image_size * c.image_size * 3);
 }

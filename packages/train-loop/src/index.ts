@@ -45,18 +45,7 @@ export {
   writeEvaluationReport,
   type EvaluationReport,
 } from './report';
-export {
-  METRICS_FILE,
-  dropoutSeed,
-  truncateMetrics,
-  makeOptimizer,
-  planSteps,
-  scheduleFor,
-  train,
-  type EpochMetrics,
-  type StepMetrics,
-  type TrainOptions,
-  type TrainProgress,
-  type TrainResult,
-} from './trainer';
+export { METRICS_FILE, truncateMetrics, type EpochMetrics, type StepMetrics } from './metrics-log';
+export { makeOptimizer, planSteps, scheduleFor, type TrainOptions, type TrainProgress, type TrainResult } from './run-state';
+export { dropoutSeed, train } from './trainer';
 export { WorkerGradientEngine, type WorkerGradientEngineOptions } from './parallel';

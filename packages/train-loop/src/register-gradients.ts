@@ -1,5 +1,6 @@
-// tfjs-core registers no gradient functions by itself (the @tensorflow/tfjs umbrella does it);
-// training needs them. The module is ESM with extensionless imports, so Node cannot load it
-// directly: tsup bundles it into dist (see tsup.config.ts) and vitest inlines it (vitest.config.ts).
-// Registration goes to tfjs-core's global gradient registry, shared by every copy of the code.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Training needs tfjs-core's gradient functions, which tfjs-core does not register by itself.
+// @vitlens/core holds them, written against the public tfjs-core entry, and registers them on the
+// app's one tfjs-core (idempotent: vit-model and initBackend call it too).
+import { registerGradients } from '@vitlens/core';
+
+registerGradients();

@@ -4,10 +4,10 @@ import {
   type ImageProcessorConfig,
   type ViTConfig,
   defaultProcessorConfig,
+  geometry,
   normalizeLabels,
   parseConfig,
   parseProcessorConfig,
-  tokenLayout,
 } from './config';
 import { interpolatePositionEmbeddings } from './bicubic';
 import { type Architecture, architectureOf, classifierOf, isArchitecture, layoutOf } from './layouts';
@@ -135,15 +135,13 @@ export function modelFromFiles(
   }
 
   // The image size: interpolate position embeddings when it changes.
-  const { prefixTokens } = tokenLayout(stored);
-  let gridH = stored.image_size / stored.patch_size;
   if (opts.imageSize !== undefined && opts.imageSize !== stored.image_size) {
     if (!Number.isInteger(opts.imageSize) || opts.imageSize <= 0 || opts.imageSize % stored.patch_size !== 0) {
       throw new ConfigError(`modelFromFiles({ imageSize }): ${opts.imageSize} must be a positive multiple of patch_size ${stored.patch_size}`);
     }
-    gridH = opts.imageSize / stored.patch_size;
     config = { ...config, image_size: opts.imageSize };
   }
+  const target = geometry(config);
 
   const seed = opts.seed ?? 0;
   const values = new Map<string, Float32Array>();
@@ -163,7 +161,7 @@ export function modelFromFiles(
     }
     let value = tensorToFloat32(tensor);
     if (relative(spec.name) === 'embeddings.position_embeddings' && config.image_size !== stored.image_size) {
-      value = interpolatePositionEmbeddings(value, stored.hidden_size, gridH, gridH, prefixTokens); // [1, prefix + g'², hidden]
+      value = interpolatePositionEmbeddings(value, stored.hidden_size, target.gridHeight, target.gridWidth, target.prefixTokens); // [1, prefix + g'², hidden]
     }
     values.set(spec.name, value);
   }

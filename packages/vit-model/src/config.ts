@@ -33,23 +33,38 @@ export type ModelType = 'vit' | 'deit';
 export const MODEL_TYPES: readonly ModelType[] = ['vit', 'deit'];
 
 /**
- * The token sequence of a model: `prefixTokens` special tokens (CLS; DeiT adds its distillation
- * token) before the `gridHeight × gridWidth` patches in row-major order.
+ * The token grid of a model: `prefixTokens` special tokens (CLS; DeiT adds its distillation token)
+ * before the `gridHeight × gridWidth` patches in row-major order.
  */
-export interface TokenLayout {
-  prefixTokens: number;
+export interface Geometry {
+  /** Patch rows: image_size / patch_size. */
   gridHeight: number;
+  /** Patch columns: image_size / patch_size. */
   gridWidth: number;
-  /** prefixTokens + gridHeight·gridWidth. */
+  /** gridHeight·gridWidth. */
+  numPatches: number;
+  /** 1 (CLS) or 2 (DeiT: CLS, distillation). */
+  prefixTokens: number;
+  /** T = prefixTokens + numPatches: the sequence length. */
   tokens: number;
 }
 
-/** The one place the token count is derived: ViT-B/16 at 224 → 1 + 14·14 = 197; DINO ViT-S/8 → 785; DeiT-B/16 → 198. */
-export function tokenLayout(config: Pick<ViTConfig, 'model_type' | 'image_size' | 'patch_size'>): TokenLayout {
+/**
+ * The one place the token grid is derived: ViT-B/16 at 224 → 14×14 patches, 1 + 196 = 197 tokens;
+ * DINO ViT-S/8 → 785; DeiT-B/16 → 198. `model_type` defaults to 'vit'.
+ */
+export function geometry(config: Pick<ViTConfig, 'image_size' | 'patch_size'> & { model_type?: ModelType | undefined }): Geometry {
   const prefixTokens = config.model_type === 'deit' ? 2 : 1;
-  const grid = config.image_size / config.patch_size;
-  return { prefixTokens, gridHeight: grid, gridWidth: grid, tokens: prefixTokens + grid * grid };
+  const gridHeight = config.image_size / config.patch_size;
+  const gridWidth = gridHeight; // square images, as HF ViT/DeiT configs
+  const numPatches = gridHeight * gridWidth;
+  return { gridHeight, gridWidth, numPatches, prefixTokens, tokens: prefixTokens + numPatches };
 }
+
+/** @deprecated Use `Geometry`. */
+export type TokenLayout = Geometry;
+/** @deprecated Use `geometry(config)`. */
+export const tokenLayout = geometry;
 
 /** Hugging Face `ViTImageProcessor` / `DeiTImageProcessor` fields (`preprocessor_config.json`). */
 export interface ImageProcessorConfig {

@@ -1,4 +1,4 @@
-import { type ViTConfig, numLabels, tokenLayout } from './config';
+import { type ViTConfig, geometry, numLabels } from './config';
 
 /** Matmul FLOPs (2 per multiply-add) of one forward pass, by part. */
 export interface ForwardFlops {
@@ -16,8 +16,7 @@ export interface ForwardFlops {
 export function forwardFlopsBreakdown(config: ViTConfig, batch = 1): ForwardFlops {
   const h = config.hidden_size;
   const p = config.patch_size;
-  const patches = (config.image_size / p) ** 2;
-  const t = tokenLayout(config).tokens; // + CLS (and DeiT's distillation token)
+  const { numPatches: patches, tokens: t } = geometry(config); // t: + CLS (and DeiT's distillation token)
   const layers = config.num_hidden_layers;
   const parts = {
     patchEmbed: 2 * patches * config.num_channels * p * p * h,

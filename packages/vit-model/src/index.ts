@@ -10,7 +10,9 @@ export {
   parseProcessorConfig,
   processorToPreprocessOptions,
   MODEL_TYPES,
+  geometry,
   tokenLayout,
+  type Geometry,
   type ImageProcessorConfig,
   type ModelType,
   type TokenLayout,
@@ -43,4 +45,22 @@ export {
 export { countForwardFlops, forwardFlopsBreakdown, type ForwardFlops } from './flops';
 export { bicubicResize, interpolatePositionEmbeddings } from './bicubic';
 export { paramSpecs, type ParamSpec } from './params';
+export {
+  DEFAULT_TOPK,
+  load,
+  modelFromReader,
+  softmax,
+  type CheckpointFiles,
+  type CheckpointReader,
+  type Classification,
+  type ClassifyOptions,
+  type Embedding,
+  type ExplainOptions,
+  type Explanation,
+  type ImageInput,
+  type LoadOptions,
+  type ModelSource,
+  type Prediction,
+  type ViTPipeline,
+} from './inference/index';
 export const version = '0.1.0';

@@ -2,13 +2,13 @@ import './register-gradients';
 import { Rng, tf } from '@vitlens/core';
 import {
   ConfigError,
+  type Geometry,
   type ImageProcessorConfig,
-  type TokenLayout,
   type ViTConfig,
   defaultProcessorConfig,
+  geometry,
   normalizeLabels,
   numLabels,
-  tokenLayout,
 } from './config';
 import { type Architecture, type Layout, architectureOf, layoutOf } from './layouts';
 import { dropout, gelu, layerNorm, linear, patchEmbed } from './ops';
@@ -137,9 +137,14 @@ export class VisionTransformer {
     return this.layout.heads.length > 0;
   }
 
-  /** `[CLS, (distillation,) patches]`: the prefix tokens, the patch grid and T. */
-  get tokens(): TokenLayout {
-    return tokenLayout(this.config);
+  /** `[CLS, (distillation,) patches]`: the patch grid, the prefix tokens and T (`geometry(config)`). */
+  get geometry(): Geometry {
+    return geometry(this.config);
+  }
+
+  /** @deprecated Use `geometry`. */
+  get tokens(): Geometry {
+    return this.geometry;
   }
 
   /**
@@ -398,7 +403,7 @@ export class VisionTransformer {
   ): AttentionGradients {
     const c = this.config;
     const [batch] = pixelValues.shape;
-    const { tokens } = this.tokens;
+    const { tokens } = this.geometry;
     const offsets = Array.from({ length: c.num_hidden_layers }, () =>
       tf.zeros([batch, c.num_attention_heads, tokens, tokens]),
     ) as tf.Tensor4D[];

@@ -1,5 +1,5 @@
 import { Rng, tf } from '@vitlens/core';
-import { type ViTConfig, numLabels, tokenLayout } from './config';
+import { type ViTConfig, geometry, numLabels } from './config';
 import { type Layout, architectureOf, layoutOf } from './layouts';
 
 /** How HF `ViTPreTrainedModel._init_weights` initialises a parameter. */
@@ -30,7 +30,7 @@ export function layerPrefix(layout: Layout): string {
 export function paramSpecs(config: ViTConfig, layout: Layout = layoutOf(architectureOf(config))): ParamSpec[] {
   const h = config.hidden_size;
   const p = config.patch_size;
-  const { tokens } = tokenLayout(config);
+  const { tokens } = geometry(config);
   const e = `${layout.prefix}embeddings.`;
   const specs: ParamSpec[] = [
     { name: `${e}cls_token`, shape: [1, 1, h], init: 'trunc_normal', decay: false },

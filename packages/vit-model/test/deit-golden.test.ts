@@ -17,7 +17,7 @@ describe.each(GOLDEN_BACKENDS)('DeiT golden numerics on the %s backend', (backen
   it('loads DeiTForImageClassificationWithTeacher: CLS + distillation token, both heads, their mean as the logits', () => {
     const model = modelFromFiles(fixtureFiles('tiny-deit-distilled'));
     expect(model).toBeInstanceOf(DeiTForImageClassificationWithTeacher);
-    expect(model.tokens).toEqual({ prefixTokens: 2, gridHeight: 4, gridWidth: 4, tokens: 18 });
+    expect(model.geometry).toEqual({ prefixTokens: 2, gridHeight: 4, gridWidth: 4, numPatches: 16, tokens: 18 });
     const before = tf.memory().numTensors;
     const x = goldenTensor(distilled, 'pixel_values') as tf.Tensor4D;
     const out = model.forward(x, { outputAttentions: true, outputHiddenStates: true, outputHeadLogits: true });

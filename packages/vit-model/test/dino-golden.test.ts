@@ -78,7 +78,7 @@ describe.each(GOLDEN_BACKENDS)('headless ViTModel (DINO layout) golden numerics 
 
   it('runs DINO ViT-S/8 geometry: patch 8 at 224 is a 28×28 grid, 785 tokens, matching the reference', () => {
     const model = modelFromFiles(fixtureFiles('tiny-dino-s8-224'));
-    expect(model.tokens).toEqual({ prefixTokens: 1, gridHeight: 28, gridWidth: 28, tokens: 785 });
+    expect(model.geometry).toEqual({ prefixTokens: 1, gridHeight: 28, gridWidth: 28, numPatches: 784, tokens: 785 });
     expect(model.layout.pooler).toBe(false);
     const x = formulaPixels();
     const out = model.forwardFeatures(x, { outputAttentions: true });

@@ -1,7 +1,6 @@
-import { tf } from '@vitlens/core';
-import type { VisionTransformer } from '@vitlens/vit-model';
+import type { ViTPipeline, VisionTransformer } from '@vitlens/vit-model';
 import { WORKING_MAX_SIDE, readImageOrSkip } from '../images';
-import { type UnreadableOptions, imageToInput } from './predict';
+import { type UnreadableOptions, pipelineOf } from './predict';
 
 /** What `vitlens predict --json` prints per image for a model without a classifier (e.g. DINO). */
 export interface ImageEmbedding {
@@ -24,25 +23,18 @@ export function noClassifierMessage(model: VisionTransformer, source: string): s
  * CLS embeddings (and pooler outputs) of image files, one image at a time. No tensors outlive the
  * call. An unreadable file throws, or with `onUnreadable` is reported and left out.
  */
-export async function embedImages(model: VisionTransformer, files: readonly string[], options: UnreadableOptions = {}): Promise<ImageEmbedding[]> {
+export async function embedImages(
+  model: VisionTransformer | ViTPipeline,
+  files: readonly string[],
+  options: UnreadableOptions = {},
+): Promise<ImageEmbedding[]> {
+  const vit = await pipelineOf(model);
   const results: ImageEmbedding[] = [];
   for (const file of files) {
     const image = await readImageOrSkip(file, { maxSide: WORKING_MAX_SIDE, onUnreadable: options.onUnreadable });
     if (image === undefined) continue;
-    const input = imageToInput(image, model); // [1, H, W, 3]
-    let out: ReturnType<VisionTransformer['forwardFeatures']> | undefined;
-    let cls: tf.Tensor | undefined;
-    try {
-      out = model.forwardFeatures(input);
-      cls = tf.slice(out.lastHiddenState, [0, 0, 0], [1, 1, -1]); // [1, 1, hidden]
-      results.push({
-        image: file,
-        clsEmbedding: Array.from(await cls.data()),
-        ...(out.poolerOutput ? { poolerOutput: Array.from(await out.poolerOutput.data()) } : {}),
-      });
-    } finally {
-      tf.dispose([input, cls, out?.lastHiddenState, out?.poolerOutput].filter((t) => t !== undefined));
-    }
+    const { clsEmbedding, poolerOutput } = await vit.embed(image);
+    results.push({ image: file, clsEmbedding: Array.from(clsEmbedding), ...(poolerOutput ? { poolerOutput: Array.from(poolerOutput) } : {}) });
   }
   return results;
 }

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { initBackend, pixelsToTensor, tf } from '@vitlens/core';
-import { type ViTForImageClassification, classNames, processorToPreprocessOptions } from '@vitlens/vit-model';
+import { initBackend, tf } from '@vitlens/core';
+import { type ViTPipeline, type VisionTransformer, load } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 export { defaultCheckpointDir } from '../server/locate';
-import { type RgbImage, type UnreadableImage, WORKING_MAX_SIDE, listImageFiles, readImageOrSkip, reportUnreadable } from '../images';
+export { softmax } from '@vitlens/vit-model';
+import { type ImageFile, type UnreadableImage, WORKING_MAX_SIDE, listImageFiles, readImageOrSkip, reportUnreadable } from '../images';
 import { defaultCheckpointDir } from '../server/locate';
 import { embedImages, noClassifierMessage } from './embed';
 import { backendOption, positiveInt } from './options';
@@ -30,7 +31,7 @@ export interface ImagePrediction {
  * Load `--checkpoint` (a folder, an https URL of a folder, or a Hub id); without one, the shipped
  * default model, with a clear error while it is missing.
  */
-export async function openCheckpoint(spec: string | undefined): Promise<ViTForImageClassification> {
+export async function openCheckpoint(spec: string | undefined): Promise<VisionTransformer> {
   if (spec === undefined) {
     const dir = defaultCheckpointDir();
     if (!fs.existsSync(path.join(dir, 'config.json'))) {
@@ -44,29 +45,11 @@ export async function openCheckpoint(spec: string | undefined): Promise<ViTForIm
 }
 
 /**
- * One image → model input `[1, H, W, 3]`, preprocessed exactly as the checkpoint's
- * preprocessor_config says (resize, rescale, normalise). The caller disposes it.
+ * The inference calls over a model (`@vitlens/vit-model`'s `load`), for commands handed either.
+ * A model passed in stays the caller's: disposing the pipeline leaves it loaded.
  */
-export function imageToInput(image: RgbImage, model: ViTForImageClassification): tf.Tensor4D {
-  return pixelsToTensor(image.data, [1, image.height, image.width, 3], processorToPreprocessOptions(model.processor));
-}
-
-/** Softmax of one row of logits, in float64 for stable probabilities. */
-export function softmax(logits: ArrayLike<number>): number[] {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i] as number);
-  const exps = Array.from({ length: logits.length }, (_, i) => Math.exp((logits[i] as number) - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-}
-
-/** The `top` most probable classes of one row of logits. */
-export function topPredictions(logits: ArrayLike<number>, labels: readonly string[], top: number): Prediction[] {
-  const probs = softmax(logits);
-  return probs
-    .map((probability, index) => ({ label: labels[index] ?? String(index), index, probability }))
-    .sort((a, b) => b.probability - a.probability || a.index - b.index)
-    .slice(0, top);
+export async function pipelineOf(model: VisionTransformer | ViTPipeline): Promise<ViTPipeline> {
+  return 'classify' in model ? model : load(model, { warmup: false });
 }
 
 /** Images per forward pass: bounds memory (a ViT-B/16 batch of 16 is ~1 GB of activations) while amortising dispatch. */
@@ -87,47 +70,33 @@ export interface UnreadableOptions {
  * left out of the results.
  */
 export async function predictImages(
-  model: ViTForImageClassification,
+  model: VisionTransformer | ViTPipeline,
   files: readonly string[],
   top = 5,
   options: UnreadableOptions = {},
 ): Promise<ImagePrediction[]> {
-  const labels = classNames(model.config);
-  if (!Number.isInteger(top) || top <= 0 || top > labels.length) {
-    throw new Error(`--top ${top}: expected an integer in 1..${labels.length} (the model has ${labels.length} classes)`);
+  const vit = await pipelineOf(model);
+  const classes = vit.labels.length;
+  if (vit.hasClassifier && (!Number.isInteger(top) || top <= 0 || top > classes)) {
+    throw new Error(`--top ${top}: expected an integer in 1..${classes} (the model has ${classes} classes)`);
   }
   const results: ImagePrediction[] = [];
   for (let start = 0; start < files.length; start += PREDICT_BATCH) {
     // One file at a time (decoding is synchronous anyway), so skipped files are reported in order.
-    const batchFiles: string[] = [];
-    const images: RgbImage[] = [];
+    const images: ImageFile[] = [];
     for (const file of files.slice(start, start + PREDICT_BATCH)) {
       const image = await readImageOrSkip(file, { maxSide: WORKING_MAX_SIDE, onUnreadable: options.onUnreadable });
-      if (image === undefined) continue;
-      batchFiles.push(file);
-      images.push(image);
+      if (image !== undefined) images.push(image);
     }
     if (images.length === 0) continue;
-    const inputs = images.map((image) => imageToInput(image, model)); // each [1, H', W', 3]
-    let logits: tf.Tensor2D;
-    try {
-      const shape = inputs[0]?.shape.join('×');
-      const mismatch = inputs.findIndex((t) => t.shape.join('×') !== shape);
-      if (mismatch >= 0) {
-        throw new Error(
-          `${batchFiles[mismatch]}: preprocesses to ${inputs[mismatch]?.shape.slice(1, 3).join('×')} but ${batchFiles[0]} to ${inputs[0]?.shape.slice(1, 3).join('×')}; ` +
-            'the checkpoint\'s preprocessor_config has do_resize false, so every image must already be the model\'s size',
-        );
-      }
-      logits = tf.tidy(() => model.forward(tf.concat(inputs, 0) as tf.Tensor4D).logits); // [B, labels]
-    } finally {
-      tf.dispose(inputs);
-    }
-    const values = (await logits.data()) as Float32Array;
-    logits.dispose();
-    batchFiles.forEach((file, b) => {
-      const row = Array.from(values.subarray(b * labels.length, (b + 1) * labels.length));
-      results.push({ image: file, predictions: topPredictions(row, labels, top), logits: row });
+    const predictions = await vit.predict(images, { topk: top });
+    images.forEach((image, b) => {
+      const p = predictions[b] as (typeof predictions)[number];
+      results.push({
+        image: image.source,
+        predictions: p.top.map((c) => ({ label: c.label, index: c.classIndex, probability: c.probability })),
+        logits: Array.from(p.logits),
+      });
     });
   }
   return results;
@@ -154,6 +123,7 @@ export function registerPredict(program: Command): void {
       await initBackend({ prefer: opts.backend as never });
       const files = await listImageFiles(opts.image);
       const model = await openCheckpoint(opts.checkpoint);
+      const vit = await load(model, { warmup: false });
       // A corrupt or unreadable file is named on stderr; the others are still printed, then exit 1.
       const unreadable = reportUnreadable();
       const skipped = () => (unreadable.skipped.length > 0 ? { unreadable: unreadable.skipped } : {});
@@ -161,11 +131,11 @@ export function registerPredict(program: Command): void {
         if (!model.hasClassifier) {
           // A headless encoder (DINO): no classes to predict; its embeddings on request.
           if (!opts.json) throw new Error(noClassifierMessage(model, opts.checkpoint ?? 'the checkpoint'));
-          const images = await embedImages(model, files, unreadable);
+          const images = await embedImages(vit, files, unreadable);
           const about = { architecture: model.architecture, hasClassifier: false };
           process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), model: about, images, ...skipped() }, null, 2)}\n`);
         } else {
-          const results = await predictImages(model, files, opts.top, unreadable);
+          const results = await predictImages(vit, files, opts.top, unreadable);
           if (opts.json) {
             process.stdout.write(`${JSON.stringify({ backend: tf.getBackend(), images: results, ...skipped() }, null, 2)}\n`);
           } else {

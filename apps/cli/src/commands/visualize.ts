@@ -11,11 +11,10 @@ import {
 } from '@vitlens/attention-viz';
 import { type VisualizationFile, writeVisualization } from '@vitlens/attention-viz/node';
 import { initBackend } from '@vitlens/core';
-import { type VisionTransformer, classNames } from '@vitlens/vit-model';
+import type { ViTPipeline, VisionTransformer } from '@vitlens/vit-model';
 import { WORKING_MAX_SIDE, listImageFiles, readImageOrSkip, reportUnreadable, shrinkImage } from '../images';
 import { backendOption, nonNegativeInt } from './options';
-import { imageAttention } from './attention';
-import { type UnreadableOptions, imageToInput, openCheckpoint, softmax } from './predict';
+import { type UnreadableOptions, openCheckpoint, pipelineOf } from './predict';
 
 export interface VisualizeOptions extends UnreadableOptions {
   methods: readonly MapMethod[];
@@ -108,13 +107,14 @@ export function outputNames(files: readonly string[]): string[] {
  * An unreadable file throws, or with `options.onUnreadable` is reported and left out.
  */
 export async function visualizeImages(
-  model: VisionTransformer,
+  source: VisionTransformer | ViTPipeline,
   files: readonly string[],
   options: VisualizeOptions,
 ): Promise<ImageVisualization[]> {
+  const vit = await pipelineOf(source);
+  const { model, labels } = vit;
   const c = model.config;
-  const labels = model.hasClassifier ? classNames(c) : [];
-  const { gridHeight, gridWidth, prefixTokens } = model.tokens;
+  const { prefixTokens } = vit.geometry;
   const token = options.token ?? (prefixTokens > 1 ? 'both' : 'cls');
   if (token !== 'cls' && prefixTokens < 2) throw new Error(`--token ${token}: this ${model.architecture} has no distillation token (only DeiT has one)`);
   const queries = [
@@ -155,20 +155,13 @@ export async function visualizeImages(
     const full = options.fullResolution ? read : undefined;
     const image = full ? shrinkImage(full, WORKING_MAX_SIDE) : read;
     const shown = full ?? shrinkImage(image, options.displaySize ?? DISPLAY_MAX_SIDE);
-    const input = imageToInput(image, model); // [1, H, W, 3]
-    let run: Awaited<ReturnType<typeof imageAttention>>;
-    try {
-      run = await imageAttention(model, input, { gradients: wantGradient, ...(classIndex !== undefined ? { classIndex } : {}) });
-    } finally {
-      input.dispose();
-    }
+    const run = await vit.explain(image, { gradient: wantGradient, ...(model.hasClassifier ? { topk: 1 } : {}), ...(classIndex !== undefined ? { classIndex } : {}) });
     let predicted: ImageVisualization['predicted'];
     let explained: ImageVisualization['explained'];
-    if (run.logits) {
-      const probs = softmax(run.logits);
-      const predictedIndex = probs.indexOf(Math.max(...probs));
-      predicted = { label: labels[predictedIndex] as string, index: predictedIndex, probability: probs[predictedIndex] as number };
-      const explainedIndex = classIndex ?? predictedIndex;
+    const best = run.predictions[0];
+    if (best) {
+      predicted = { label: best.label, index: best.classIndex, probability: best.probability };
+      const explainedIndex = run.classIndex ?? best.classIndex;
       explained = { label: labels[explainedIndex] as string, index: explainedIndex };
     }
     const outDir = path.join(options.out, names[i] as string);
@@ -179,14 +172,7 @@ export async function visualizeImages(
     const target = explained ? `class '${explained.label}'` : 'the norm of the CLS embedding';
     const { files: written } = await writeVisualization({
       image: shown,
-      attention: {
-        heads: c.num_attention_heads,
-        gridHeight,
-        gridWidth,
-        prefixTokens,
-        layers: run.layers,
-        ...(wantGradient ? { gradients: run.gradients } : {}),
-      },
+      attention: run.attention,
       queries,
       headGrid,
       ...(dinoKeep !== undefined ? { dinoKeep } : {}),

@@ -2,20 +2,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readJsonFile, readSafetensorsFileHeader } from '@vitlens/core/node';
 import { type ViTConfig, parseConfig, parseProcessorConfig } from '@vitlens/vit-model';
+import type { CheckpointFileName, CheckpointListing } from '@vitlens/web/api';
 import { resolveInside } from './safe-path';
 
 /** The files of a checkpoint folder the server hands out; nothing else in the folder is served. */
-export const CHECKPOINT_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'] as const;
-export type CheckpointFileName = (typeof CHECKPOINT_FILES)[number];
+export const CHECKPOINT_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'] as const satisfies readonly CheckpointFileName[];
 /** Files a checkpoint cannot work without (the processor config falls back to HF defaults). */
 const REQUIRED: readonly CheckpointFileName[] = ['config.json', 'model.safetensors'];
 
-export type CheckpointStatus =
-  | { available: true; name: string; files: Partial<Record<CheckpointFileName, number>> }
-  | { available: false; name: string; error: string };
-
 /** `checkpointStatus` plus the parsed config.json when the checkpoint is available. */
-export type CheckedCheckpoint = { status: CheckpointStatus; config?: ViTConfig };
+export type CheckedCheckpoint = { status: CheckpointListing; config?: ViTConfig };
 
 /**
  * Whether the server can hand out a checkpoint folder, checked as the page will use it: the
@@ -62,7 +58,7 @@ export async function checkCheckpoint(dir: string | undefined, display: string):
 }
 
 /** What the server can hand out from a checkpoint folder (see `checkCheckpoint`). */
-export async function checkpointStatus(dir: string | undefined, display: string): Promise<CheckpointStatus> {
+export async function checkpointStatus(dir: string | undefined, display: string): Promise<CheckpointListing> {
   return (await checkCheckpoint(dir, display)).status;
 }
 

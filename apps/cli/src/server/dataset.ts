@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { stratifiedSplit } from '@vitlens/cifar10-data';
 import { listImageFolder, naturalCompare } from '@vitlens/cifar10-data/node';
+import type { HeldOutSplit } from '@vitlens/web/api';
 import { IMAGE_EXTENSIONS } from './content-types';
 
 /** An image folder (`<root>/<class>/*.jpg`) listed once, for random samples. */
@@ -16,7 +17,7 @@ export interface SampleFolder {
   /** Every image as [class index, file name inside its class folder]. */
   files: Array<[number, string]>;
   /** Set when only the validation images that training held out of this split are offered. */
-  heldOut?: { valPerClass: number; seed: number };
+  heldOut?: HeldOutSplit;
   /** Why the held-out images could not be picked (every image of the split is offered then). */
   warning?: string;
 }

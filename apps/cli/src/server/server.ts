@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
-import { type CheckpointStatus, checkpointWatcher, isCheckpointFile } from './checkpoint';
+import type { ApiError, CheckpointListing, DatasetInfo, SampleHeaders } from '@vitlens/web/api';
+import { checkpointWatcher, isCheckpointFile } from './checkpoint';
 import { contentTypeFor } from './content-types';
 import { heldOutSamples, listSampleFolder, randomSample, type SampleFolder } from './dataset';
 import { decodePathSegments, PathRefusedError, resolveInside } from './safe-path';
@@ -42,7 +43,7 @@ export interface RunningServer {
   url: string;
   host: string;
   port: number;
-  checkpoint: CheckpointStatus;
+  checkpoint: CheckpointListing;
   dataset: SampleFolder | undefined;
   server: http.Server;
   close(): Promise<void>;
@@ -216,11 +217,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     if (route === 'dataset' && rest.length === 0) {
       // 200 either way: the page asks on every load, and a 404 would log a console error each time
-      if (dataset === undefined) {
-        sendJson(res, 200, { available: false, error: 'no dataset: start the server with --data <image folder>' }, head);
-        return;
-      }
-      sendJson(res, 200, { available: true, split: dataset.split, heldOut: dataset.heldOut ?? null, classes: dataset.classes, count: dataset.files.length }, head);
+      const info: DatasetInfo =
+        dataset === undefined
+          ? { available: false, error: 'no dataset: start the server with --data <image folder>' }
+          : { available: true, split: dataset.split, heldOut: dataset.heldOut ?? null, classes: dataset.classes, count: dataset.files.length };
+      sendJson(res, 200, info, head);
       return;
     }
     if (route === 'sample' && rest.length === 0) {
@@ -229,12 +230,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const sample = randomSample(dataset);
       // The real path must stay inside the data folder (a link out is refused; a deleted file is a 404).
       const { file, size } = await resolveInside(dataset.root, sample.relativePath.split('/'));
-      await sendFile(res, file, size, head, {
-        'Cache-Control': 'no-store',
+      const headers: SampleHeaders = {
         'X-Vitlens-Label': encodeURIComponent(sample.label),
         'X-Vitlens-Class-Index': String(sample.classIndex),
         'X-Vitlens-Sample': encodeURIComponent(sample.relativePath),
-      });
+      };
+      await sendFile(res, file, size, head, { 'Cache-Control': 'no-store', ...headers });
       return;
     }
     throw new HttpError(404, `no API route /api/${segments.join('/')}; routes: /api/checkpoint[/<file>], /api/dataset, /api/sample`);
@@ -262,7 +263,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           extra.Connection = 'close';
           res.once('finish', () => closeUnread(req.socket));
         }
-        sendJson(res, status, { error: message, status }, req.method === 'HEAD', extra);
+        const body: ApiError = { error: message, status };
+        sendJson(res, status, body, req.method === 'HEAD', extra);
       })
       .finally(() => {
         options.logRequest?.(`${req.method} ${(req.url ?? '').slice(0, 200)} ${res.statusCode} ${Date.now() - started}ms`);

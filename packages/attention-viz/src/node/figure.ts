@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { toRgba } from '../overlay';
 import type { PixelImage, RgbaImage } from '../types';
+import { importPeer, resolvePeerFile } from './optional';
 
 /** One labelled image of a figure. */
 export interface FigureTile {
@@ -27,21 +27,12 @@ type CanvasModule = typeof import('@napi-rs/canvas');
 /**
  * Text is drawn by @napi-rs/canvas (Skia, prebuilt binaries from the npm registry, no system
  * libraries) with DejaVu Sans from the `dejavu-fonts-ttf` package, so a bare machine with no fonts
- * installed renders the same figure.
+ * installed renders the same figure. Both are optional peer dependencies, loaded here on first use.
  */
-async function loadCanvas(): Promise<CanvasModule> {
-  let mod: CanvasModule;
-  try {
-    mod = await import('@napi-rs/canvas');
-  } catch (error) {
-    throw new Error(
-      `renderFigure: @napi-rs/canvas could not be loaded (${(error as Error).message}); ` +
-        'its prebuilt binary for this platform must be installed (npm installs it as an optional dependency)',
-    );
-  }
+export async function loadCanvas(caller = 'renderFigure'): Promise<CanvasModule> {
+  const mod = await importPeer<CanvasModule>('@napi-rs/canvas', caller);
   if (!fontReady) {
-    const require = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
-    const fontPath = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+    const fontPath = resolvePeerFile('dejavu-fonts-ttf', 'ttf/DejaVuSans.ttf', caller);
     if (!mod.GlobalFonts.registerFromPath(fontPath, FONT_FAMILY)) throw new Error(`renderFigure: could not load the font ${fontPath}`);
     fontReady = true;
   }

@@ -1,11 +1,16 @@
 import fs from 'node:fs/promises';
-import { writeFileAtomic } from '@vitlens/core/node';
-import { PNG } from 'pngjs';
+import type { PNG as PngClass } from 'pngjs';
 import { toRgba } from '../overlay';
 import type { PixelImage, RgbaImage } from '../types';
+import { writeFileAtomic } from './atomic';
+import { requirePeer } from './optional';
+
+/** pngjs (an optional peer dependency), loaded on the first PNG call. */
+const pngjs = (caller: string): typeof PngClass => requirePeer<{ PNG: typeof PngClass }>('pngjs', caller).PNG;
 
 /** Encode 8-bit RGB or RGBA pixels as a PNG (RGBA, 8 bits per channel). */
 export function encodePng(image: PixelImage): Uint8Array {
+  const PNG = pngjs('encodePng');
   const rgba = toRgba(image);
   const png = new PNG({ width: rgba.width, height: rgba.height });
   png.data = Buffer.from(rgba.data.buffer, rgba.data.byteOffset, rgba.data.byteLength);
@@ -17,7 +22,8 @@ export function encodePng(image: PixelImage): Uint8Array {
  * @param source names the input in the error (a file path).
  */
 export function decodePng(bytes: Uint8Array, source = 'PNG data'): RgbaImage {
-  let png: PNG;
+  const PNG = pngjs('decodePng');
+  let png: PngClass;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {

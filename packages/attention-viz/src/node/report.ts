@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { writeJsonAtomic } from '@vitlens/core/node';
 import { type ColormapName, checkColormap } from '../colormaps/index';
 import { attentionMap } from '../maps/dispatch';
 import { dinoMasks, headMaps } from '../maps/heads';
@@ -7,7 +6,9 @@ import type { NormalizeOptions } from '../maps/normalize';
 import { enlargeNearest, imageChannels, overlayHeatmap } from '../overlay';
 import type { AttentionData, AttentionMap, HeadFusion, MapMethod, PixelImage } from '../types';
 import { MAP_METHODS } from '../types';
-import { type FigureTile, renderFigure } from './figure';
+import { writeJsonAtomic } from './atomic';
+import { type FigureTile, loadCanvas, renderFigure } from './figure';
+import { requirePeer } from './optional';
 import { writePng } from './png';
 
 export interface VisualizationOptions {
@@ -76,6 +77,9 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
 export async function writeVisualization(options: VisualizationOptions): Promise<VisualizationResult> {
   const { attention, image, outDir } = options;
   imageChannels(image, 'writeVisualization image');
+  // The optional peers first: a missing one fails before any file is written.
+  requirePeer('pngjs', 'writeVisualization');
+  await loadCanvas('writeVisualization');
   const colormap = checkColormap(options.colormap ?? 'viridis', 'writeVisualization');
   const methods = options.methods ?? (attention.gradients ? MAP_METHODS : MAP_METHODS.filter((m) => m !== 'gradient'));
   for (const m of methods) {

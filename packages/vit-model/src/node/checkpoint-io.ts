@@ -11,7 +11,7 @@ import {
   PROCESSOR_FILE,
   type VisionTransformer,
   WEIGHTS_FILE,
-  modelFromFiles,
+  modelFromReader,
   modelToFiles,
 } from '@vitlens/vit-model';
 
@@ -37,15 +37,6 @@ async function isDirectory(p: string): Promise<boolean> {
   }
 }
 
-async function readJson(file: string): Promise<unknown> {
-  const text = await fs.readFile(file, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
-  }
-}
-
 async function exists(file: string): Promise<boolean> {
   try {
     await fs.access(file);
@@ -55,25 +46,16 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-async function loadFolder(dir: string, opts: ModelFromFilesOptions): Promise<VisionTransformer> {
-  for (const required of [CONFIG_FILE, WEIGHTS_FILE]) {
-    if (!(await exists(path.join(dir, required)))) {
-      throw new Error(
-        `${dir}: no ${required}; a vitlens/Hugging Face checkpoint folder holds ${CONFIG_FILE}, ${PROCESSOR_FILE} (optional) and ${WEIGHTS_FILE}`,
-      );
+function loadFolder(dir: string, opts: ModelFromFilesOptions): Promise<VisionTransformer> {
+  return modelFromReader(async (file) => {
+    try {
+      const bytes = await fs.readFile(path.join(dir, file));
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
     }
-  }
-  const processorPath = path.join(dir, PROCESSOR_FILE);
-  const weights = await fs.readFile(path.join(dir, WEIGHTS_FILE));
-  return modelFromFiles(
-    {
-      config: await readJson(path.join(dir, CONFIG_FILE)),
-      processor: (await exists(processorPath)) ? await readJson(processorPath) : undefined,
-      weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength),
-      source: dir,
-    },
-    opts,
-  );
+  }, dir, opts);
 }
 
 /** Download one file unless it is cached; a missing optional file resolves to false. */
