@@ -170,7 +170,15 @@ export async function startRun(opts: TrainOptions): Promise<RunState> {
     emaEvalSummary: null,
     lastCheckpoint: null,
   };
-  if (opts.resumeFrom) await resumeRun(run, opts.resumeFrom);
+  if (opts.resumeFrom) {
+    try {
+      await resumeRun(run, opts.resumeFrom);
+    } catch (error) {
+      // An unreadable checkpoint must not leave the optimizer's and the average's tensors behind.
+      await closeRun(run);
+      throw error;
+    }
+  }
   return run;
 }
 

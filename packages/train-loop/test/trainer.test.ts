@@ -210,6 +210,24 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('a resume from an unreadable checkpoint fails naming the file and leaves no tensors behind', async () => {
+    const outDir = path.join(root, 'bad-resume');
+    const model = newModel();
+    await train(options(model, outDir, runConfig({ epochs: 1, ema: 0.9 })));
+    // The average is read last, after the optimizer state is already in memory.
+    const averageFile = path.join(outDir, 'last', 'ema', 'model.safetensors');
+    const bytes = await fs.readFile(averageFile);
+    await fs.writeFile(averageFile, bytes.subarray(0, bytes.length >> 1));
+    const resumed = await loadCheckpoint(path.join(outDir, 'last'));
+    const before = tf.memory().numTensors;
+    await expect(
+      train({ ...options(resumed, outDir, runConfig({ epochs: 2, ema: 0.9 })), resumeFrom: path.join(outDir, 'last') }),
+    ).rejects.toThrow(/model\.safetensors/);
+    expect(tf.memory().numTensors).toBe(before);
+    resumed.dispose();
+    model.dispose();
+  });
+
   it('keeps tf.memory().numTensors flat across 50 training steps', async () => {
     const model = newModel();
     const config = runConfig({ epochs: 50, batchSize: 30, microBatchSize: 7, saveEvery: 0, valPerClass: 2 });
