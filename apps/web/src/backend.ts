@@ -1,19 +1,13 @@
-// Every browser backend is bundled (no CDN): the page works offline once loaded.
-import * as cpu from '@tensorflow/tfjs-backend-cpu';
+// Every browser backend is bundled (no CDN): the page works offline once loaded. Importing a backend
+// module registers it.
+import '@tensorflow/tfjs-backend-cpu';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import * as webgl from '@tensorflow/tfjs-backend-webgl';
-import * as webgpu from '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
 import { type BackendChoice, type BackendName, BACKEND_NAMES, initBackend } from '@vitlens/core';
-
-const MODULES: Record<string, unknown> = {
-  '@tensorflow/tfjs-backend-webgpu': webgpu,
-  '@tensorflow/tfjs-backend-webgl': webgl,
-  '@tensorflow/tfjs-backend-wasm': wasm,
-  '@tensorflow/tfjs-backend-cpu': cpu,
-};
 
 /** The wasm binaries as files Vite emitted next to the page (resolved against the page URL). */
 export const WASM_PATHS: Record<string, string> = {
@@ -62,13 +56,10 @@ export async function startBackend(prefer: BackendName | undefined, log: (line: 
   const common = {
     log,
     runtime: 'browser' as const,
+    // Every backend is imported (so registered) above, and initBackend uses a registered backend as
+    // is; the wasm binaries' URLs go through the wasm module the page imported.
     wasmPaths: WASM_PATHS,
-    // the modules are imported statically above; a bare dynamic import would not resolve in the browser
-    importModule: async (name: string) => {
-      const module = MODULES[name];
-      if (module === undefined) throw new Error(`${name} is not bundled with the page`);
-      return module;
-    },
+    setWasmPaths: wasm.setWasmPaths,
   };
   if (prefer === undefined) {
     const software = softwareWebGlRenderer();
