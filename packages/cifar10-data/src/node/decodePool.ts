@@ -1,37 +1,33 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { MAX_IMAGE_PIXELS } from '../decode';
 
-/** What a worker hands back for one file: decoded JPEG pixels, or the raw bytes for the caller. */
+/** What a worker hands back for one file: decoded pixels, or the raw bytes for the caller. */
 export type WorkerResult = { kind: 'decoded'; data: Uint8Array; height: number; width: number } | { kind: 'raw'; bytes: Uint8Array } | { kind: 'error'; message: string };
 
-// The worker only reads files and decodes JPEGs (the expensive part). PNGs, undecodable files
-// and every policy decision go back to the main thread, so the rules live in one place.
+// The worker only reads files and decodes them with @vitlens/core's decoder (the expensive part,
+// the same decoder the main thread uses). A file it cannot decode goes back as raw bytes, so the
+// main thread reports it and applies the policies (skip, fail, resize): the rules live in one place.
 // Dynamic import() only, so the code runs whether Node evaluates it as CommonJS or as a module
 // (a parent started with --input-type=module makes eval workers modules too).
 const WORKER_SOURCE = `
 (async () => {
 const { parentPort, workerData } = await import('node:worker_threads');
 const fs = await import('node:fs');
-const jpegModule = await import(workerData.jpegUrl);
-const jpeg = jpegModule.default ?? jpegModule;
+const imageModule = await import(workerData.decoderUrl);
+const decodeImage = imageModule.decodeImage ?? imageModule.default.decodeImage;
 parentPort.on('message', ({ id, files }) => {
   const results = [];
   const transfer = [];
   for (const file of files) {
     let bytes;
     try { bytes = fs.readFileSync(file); } catch (e) { results.push({ kind: 'error', message: String(e && e.message || e) }); continue; }
-    if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
-      try {
-        const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxResolutionInMP: ${MAX_IMAGE_PIXELS / 1e6} });
-        if (img.data.length === img.width * img.height * 3) {
-          results.push({ kind: 'decoded', data: img.data, height: img.height, width: img.width });
-          transfer.push(img.data.buffer);
-          continue;
-        }
-      } catch (e) {}
-    }
+    try {
+      const img = decodeImage(bytes, file);
+      results.push({ kind: 'decoded', data: img.data, height: img.height, width: img.width });
+      transfer.push(img.data.buffer);
+      continue;
+    } catch (e) {}
     const raw = new Uint8Array(bytes);
     results.push({ kind: 'raw', bytes: raw });
     transfer.push(raw.buffer);
@@ -41,10 +37,11 @@ parentPort.on('message', ({ id, files }) => {
 })();
 `;
 
-function resolveJpegJs(): string {
+/** The file of `@vitlens/core/image` (the decoder without TensorFlow.js) for the workers to import. */
+function resolveDecoder(): string {
   // tsup's ESM output defines a `require` shim without `resolve`: check for resolve itself.
   const req = typeof require === 'function' && typeof require.resolve === 'function' ? require : createRequire(import.meta.url);
-  return req.resolve('jpeg-js');
+  return req.resolve('@vitlens/core/image');
 }
 
 /**
@@ -52,8 +49,8 @@ function resolveJpegJs(): string {
  * At most two chunks per worker are in flight, so memory stays bounded.
  */
 export async function* decodeInWorkers(files: string[], size: number, chunk = 256): AsyncGenerator<WorkerResult> {
-  const jpegUrl = pathToFileURL(resolveJpegJs()).href;
-  const workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { jpegUrl } }));
+  const decoderUrl = pathToFileURL(resolveDecoder()).href;
+  const workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { decoderUrl } }));
   const pending = new Map<number, { resolve: (r: WorkerResult[]) => void; reject: (e: Error) => void }>();
   const results = new Map<number, Promise<WorkerResult[]>>();
   for (const worker of workers) {
