@@ -7,10 +7,12 @@
 //      workspace: `changeset version` (the pending changesets), then `changeset publish` (pnpm
 //      publish, which turns `workspace:^` into the real versions);
 //   3. installs from it as users do, each in a fresh folder: `npm install @vitlens/attention-viz`
-//      alone (no @tensorflow/* may come with it), the libraries with the tfjs peers their READMEs
-//      name, `npm i -g @vitlens/cli` (into a temporary --prefix), and each public package alone;
+//      alone (no @tensorflow/* may come with it), the libraries (core, cifar10-data, vit-model,
+//      train-loop, attention-viz) with the tfjs peers their READMEs name, `npm i -g @vitlens/cli`
+//      (into a temporary --prefix), and each public package alone;
 //   4. runs `vitlens --help` / `vitlens info`, and every file of each package's examples/ (the
-//      README's examples, see scripts/readme-examples.mjs) as written: .mjs and .cjs with Node,
+//      README's examples, see scripts/readme-examples.mjs) as written: .mjs and .cjs with Node
+//      (cifar10-data's and train-loop's on a small image folder made from scripts/fixtures),
 //      .ts type-checked with tsc, the page (element.html with element.ts and canvas.ts bundled by
 //      esbuild) in headless Chromium with <vit-attention-map> rendering;
 //   5. writes the installed sizes to results/installed-sizes.md.
@@ -35,9 +37,12 @@ const BROWSER = !argv.includes('--no-browser');
 const CHROMIUM = process.env.VITLENS_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const UPLINK = 'https://registry.npmjs.org/';
-// The tfjs packages the READMEs tell users to install next to the libraries (core's and vit-model's install lines).
+// The tfjs packages the READMEs tell users to install next to the libraries (the libraries' install lines).
 const TFJS_PEERS = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm'];
-const IMAGE = path.join(root, 'scripts/fixtures/cifar10-horse-0000.jpg'); // a 32×32 CIFAR-10 horse
+// The libraries an application installs together, whose examples run in it.
+const LIBRARIES = ['@vitlens/core', '@vitlens/cifar10-data', '@vitlens/vit-model', '@vitlens/train-loop', '@vitlens/attention-viz'];
+const FIXTURES = path.join(root, 'scripts/fixtures');
+const IMAGE = path.join(FIXTURES, 'cifar10-horse-0000.jpg'); // a 32×32 CIFAR-10 horse
 const CHECKPOINT = path.join(root, 'models/default');
 const started = Date.now();
 
@@ -297,6 +302,8 @@ const env = {
   npm_config_audit: 'false',
   npm_config_update_notifier: 'false',
   CI: cleanEnv.CI ?? 'true',
+  // loadDataset's decoded-image cache (the examples' image folder) stays in the temporary folder.
+  VITLENS_CACHE_DIR: path.join(tmp, 'vitlens-cache'),
 };
 
 await must(`the npm registry is reachable through Verdaccio's uplink (${UPLINK})`, async () => {
@@ -406,10 +413,51 @@ function measure(what, dir, nodeModules = path.join(dir, 'node_modules')) {
   return entry;
 }
 
-/** Run one example file with Node in `dir`; a non-zero exit fails with its output. */
-function runExample(dir, file, args = []) {
+/** Run one example file with Node in `dir`; a non-zero exit, or output that `expect` does not match, fails it. */
+function runExample(dir, file, args = [], expect) {
   const out = exec(process.execPath, [file, ...args], { cwd: dir, env, timeoutMs: 180_000 });
+  if (expect && !expect.test(out)) throw new Error(`its output does not match ${expect}:\n${out.trim().split('\n').slice(-20).join('\n')}`);
   return out.trim().split('\n').length;
+}
+
+/**
+ * A small image folder, `<dir>/train/<class>/<NNNN>.jpg`, from the committed
+ * scripts/fixtures/cifar10-<class>-<NNNN>.jpg (32×32 CIFAR-10 JPEGs); returns `{ dir, summary }`.
+ */
+function fixtureImageFolder(dir) {
+  const perClass = new Map();
+  for (const name of fs.readdirSync(FIXTURES).sort()) {
+    const m = name.match(/^cifar10-([a-z]+)-(\d+)\.jpg$/);
+    if (!m) continue;
+    fs.mkdirSync(path.join(dir, 'train', m[1]), { recursive: true });
+    fs.copyFileSync(path.join(FIXTURES, name), path.join(dir, 'train', m[1], `${m[2]}.jpg`));
+    perClass.set(m[1], (perClass.get(m[1]) ?? 0) + 1);
+  }
+  if (perClass.size < 2 || Math.min(...perClass.values()) < 2) {
+    throw new Error(`${FIXTURES}: the examples' image folder needs 2 or more classes of 2 or more cifar10-<class>-<NNNN>.jpg each, found ${JSON.stringify(Object.fromEntries(perClass))}`);
+  }
+  return { dir, summary: [...perClass].map(([c, n]) => `${n} ${c}`).join(', ') };
+}
+const images = await must("the examples' image folder from scripts/fixtures", () => fixtureImageFolder(path.join(tmp, 'images')));
+
+/**
+ * How each library example runs in the application: one list of arguments per run (none: not run
+ * here), and a line its output must contain.
+ */
+function exampleRuns(short, file) {
+  switch (`${short}/${file}`) {
+    case 'attention-viz/visualize.mjs':
+      return []; // run above, with its optional peers
+    case 'cifar10-data/batches.mjs':
+      return [{ args: [images.dir], expect: /^tensors left: 0$/m }];
+    case 'cifar10-data/first-batch.cjs':
+      return [{ args: [images.dir], expect: /images \[\d+,32,32,3\] float32/ }];
+    case 'train-loop/train.mjs': // the toy set built in memory, then the image folder
+      return [[], [images.dir]].map((args) => ({ args, expect: /^done after \d+ steps[\s\S]*^validation: \d+ images, accuracy/m }));
+    case 'train-loop/train.cjs':
+      return [{ args: [], expect: /^done: \d+ steps[\s\S]*^Validation Accuracy/m }];
+  }
+  return [{ args: short === 'vit-model' ? [CHECKPOINT, IMAGE] : [] }];
 }
 
 /** A package's examples, copied into the consumer (so they import the installed package by name). */
@@ -465,9 +513,9 @@ if (vizInstalled) {
 
 // 2. The libraries together, with the tfjs peers the READMEs name.
 const appDir = consumer('app');
-const appInstalled = await check(`npm install @vitlens/vit-model @vitlens/attention-viz @vitlens/core ${TFJS_PEERS.join(' ')}`, () => {
-  npmInstall(appDir, ['@vitlens/vit-model', '@vitlens/attention-viz', '@vitlens/core', ...TFJS_PEERS]);
-  const m = measure('@vitlens/vit-model + @vitlens/attention-viz + tfjs peers', appDir);
+const appInstalled = await check(`npm install ${[...LIBRARIES, ...TFJS_PEERS].join(' ')}`, () => {
+  npmInstall(appDir, [...LIBRARIES, ...TFJS_PEERS]);
+  const m = measure(`${LIBRARIES.join(' + ')} + tfjs peers`, appDir);
   return `${mib(m.kib)}, ${m.packages} packages`;
 });
 if (appInstalled) {
@@ -476,19 +524,19 @@ if (appInstalled) {
     if (versions.length !== 1) throw new Error(`found ${versions.length} copies: ${versions.join(', ')} (two copies register kernels on different engines)`);
     return versions[0];
   });
-  for (const pkgName of ['@vitlens/core', '@vitlens/vit-model', '@vitlens/attention-viz']) {
+  for (const pkgName of LIBRARIES) {
     const { to, files } = copyExamples(pkgName, appDir);
     const short = pkgName.split('/')[1];
     for (const file of files.filter((f) => /\.(mjs|cjs)$/.test(f))) {
-      // vit-model's examples take a checkpoint folder and an image; attention-viz's visualize.mjs an output folder.
-      const args = short === 'vit-model' ? [CHECKPOINT, IMAGE] : file === 'visualize.mjs' ? null : [];
-      if (args === null) continue;
-      await check(`${short} examples/${file} (Node ${file.endsWith('.cjs') ? 'CommonJS' : 'ESM'})`, () => `${runExample(to, file, args)} line(s) of output`);
+      for (const { args, expect } of exampleRuns(short, file)) {
+        const on = args.includes(images.dir) ? ` on the fixture image folder (${images.summary})` : '';
+        await check(`${short} examples/${file}${on} (Node ${file.endsWith('.cjs') ? 'CommonJS' : 'ESM'})`, () => `${runExample(to, file, args, expect)} line(s) of output`);
+      }
     }
   }
   // The TypeScript examples type-check against the installed packages' .d.ts, as a user's project would.
   const tsFiles = [];
-  for (const pkgName of ['@vitlens/core', '@vitlens/vit-model', '@vitlens/attention-viz']) {
+  for (const pkgName of LIBRARIES) {
     const dir = path.join(appDir, `examples-${pkgName.split('/')[1]}`);
     if (fs.existsSync(dir)) for (const f of fs.readdirSync(dir)) if (/\.(ts|mts|cts)$/.test(f)) tsFiles.push(path.relative(appDir, path.join(dir, f)));
   }
