@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type PreprocessOptions, Rng } from '@vitlens/core';
 import type { ImageDataset } from '@vitlens/cifar10-data';
-import type { ViTForImageClassification } from '@vitlens/vit-model';
+import { type ViTForImageClassification, classNames } from '@vitlens/vit-model';
 import { loadCheckpoint, saveCheckpoint } from '@vitlens/vit-model/node';
 import {
   EMA_DIR,
@@ -142,8 +142,24 @@ export function scheduleFor(config: TrainConfig, totalSteps: number): ScheduleOp
  * engine and the average of the weights, and restore the run from `opts.resumeFrom` when given.
  * `closeRun` disposes what this made.
  */
+/**
+ * The model must score every class of the dataset: a label at or past the classifier's width would
+ * train against an all-zero target without any error.
+ */
+function checkLabels(model: ViTForImageClassification, dataset: ImageDataset): void {
+  const modelLabels = classNames(model.config);
+  if (modelLabels.length === dataset.classNames.length) return;
+  const list = (names: readonly string[]) => (names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', '));
+  throw new Error(
+    `train: the model's classifier has ${modelLabels.length} labels (config.id2label: ${list(modelLabels)}) but the dataset ` +
+      `${dataset.source} has ${dataset.classNames.length} classes (${list(dataset.classNames)}); ` +
+      "build the model with one label per class, in the dataset's order (id2label from dataset.classNames)",
+  );
+}
+
 export async function startRun(opts: TrainOptions): Promise<RunState> {
   const { model, config, outDir } = opts;
+  checkLabels(model, opts.dataset);
   const log = opts.log ?? (() => {});
   await fs.mkdir(outDir, { recursive: true });
   for (const repair of await recoverCheckpoints(outDir)) log(repair);

@@ -228,6 +228,18 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('refuses a model whose classifier does not have one label per class of the dataset, before writing anything', async () => {
+    const outDir = path.join(root, 'wrong-labels');
+    const model = ViTForImageClassification.create(tinyConfig({ id2label: { 0: 'a', 1: 'b' } }), { seed: 4 });
+    const before = tf.memory().numTensors;
+    await expect(train(options(model, outDir, runConfig()))).rejects.toThrow(
+      /the model's classifier has 2 labels \(config\.id2label: a, b\) but the dataset .* has 3 classes/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(fs.access(outDir)).rejects.toThrow();
+    model.dispose();
+  });
+
   it('keeps tf.memory().numTensors flat across 50 training steps', async () => {
     const model = newModel();
     const config = runConfig({ epochs: 50, batchSize: 30, microBatchSize: 7, saveEvery: 0, valPerClass: 2 });
