@@ -1,7 +1,7 @@
-import { initBackend, tf } from '@vitlens/core';
+import { FUSED_KERNELS, initBackend, tf } from '@vitlens/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ViTForImageClassification, createConfig } from '../src';
-import { linear, patchEmbed } from '../src/ops';
+import { gelu, linear, patchEmbed } from '../src/ops';
 
 function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
@@ -210,7 +210,9 @@ describe('parameter gradients across backends', () => {
     };
     const cpu = await run('cpu');
     const wasm = await run(fusedBackend);
-    expect(wasm.kernels.has('VitlensGelu') && wasm.kernels.has('VitlensGeluGrad') && wasm.kernels.has('VitlensLayerNormGrad')).toBe(true);
+    // tensorflow's GELU returns Φ(x) too when recording gradients, and its gradient starts from it.
+    const [geluFwd, geluBwd] = fusedBackend === 'tensorflow' ? ['VitlensNativeGeluWithCdf', 'VitlensNativeGeluGradFromCdf'] : ['VitlensGelu', 'VitlensGeluGrad'];
+    expect(wasm.kernels.has(geluFwd) && wasm.kernels.has(geluBwd) && wasm.kernels.has('VitlensLayerNormGrad')).toBe(true);
     expect(cpu.kernels.has('VitlensGelu') || cpu.kernels.has('VitlensLayerNorm')).toBe(false);
     expect(cpu.kernels.has('Erf')).toBe(true);
     expect([...wasm.values.keys()]).toEqual([...cpu.values.keys()]);
@@ -224,5 +226,58 @@ describe('parameter gradients across backends', () => {
       }
       expect(max, `${name} (largest |gradient| ${scale})`).toBeLessThan(1e-5 + 1e-4 * scale);
     }
+  });
+});
+
+describe('GELU on tensorflow saves Φ(x) for its gradient', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'tensorflow' });
+  });
+
+  it('gives the fused kernel gradient bit for bit and the composite autodiff within float32 rounding, leaving no tensors', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const x = tf.randomNormal([3, 5, 16], 0, 2, 'float32', 11);
+      const r = tf.randomNormal([3, 5, 16], 0, 1, 'float32', 12);
+      const [dx] = tf.grads((xx: tf.Tensor) => tf.sum(tf.mul(gelu(xx), r)))([x]);
+      const kernelDx = tf.engine().runKernel(FUSED_KERNELS.geluGrad, { dy: r, x }) as tf.Tensor;
+      expect(Array.from(dx!.dataSync())).toEqual(Array.from(kernelDx.dataSync()));
+      const composite = (xx: tf.Tensor) => tf.sum(tf.mul(tf.mul(tf.mul(xx, 0.5), tf.add(tf.erf(tf.mul(xx, Math.SQRT1_2)), 1)), r));
+      const [dxComposite] = tf.grads(composite)([x]);
+      expect(maxDiff(dx!, dxComposite!)).toBeLessThan(1e-5);
+      // The value is the fused kernel's, with or without a tape.
+      const y = gelu(x);
+      expect(Array.from(y.dataSync())).toEqual(Array.from((tf.engine().runKernel(FUSED_KERNELS.gelu, { x }) as tf.Tensor).dataSync()));
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('Linear on tensorflow adds its bias with BiasAdd', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'tensorflow' });
+  });
+
+  it("gives tf.fused.matMul's value bit for bit and the same gradients, leaving no tensors", async () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 7, 6], 0, 1, 'float32', 21);
+      const w = tf.randomNormal([5, 6], 0, 1, 'float32', 22) as tf.Tensor2D;
+      const b = tf.randomNormal([5], 0, 1, 'float32', 23) as tf.Tensor1D;
+      const r = tf.randomNormal([2, 7, 5], 0, 1, 'float32', 24);
+      const y = linear(x, w, b);
+      const want = tf.reshape(tf.fused.matMul({ a: tf.reshape(x, [-1, 6]) as tf.Tensor2D, b: w, transposeB: true, bias: b }), [2, 7, 5]);
+      expect(Array.from(y.dataSync())).toEqual(Array.from(want.dataSync()));
+      const loss = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linear(xx, ww as tf.Tensor2D, bb as tf.Tensor1D), r));
+      const reference = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.add(tf.matMul(tf.reshape(xx, [-1, 6]), ww, false, true), bb), [2, 7, 5]), r));
+      const got = tf.grads(loss)([x, w, b]);
+      const ref = tf.grads(reference)([x, w, b]);
+      for (const [i, g] of got.entries()) expect(maxDiff(g, ref[i]!), `gradient ${i}`).toBeLessThan(1e-5);
+    });
+    const [x, w, b] = [tf.ones([3, 4]), tf.ones([2, 4]) as tf.Tensor2D, tf.ones([2]) as tf.Tensor1D];
+    const profile = await tf.profile(() => tf.tidy(() => linear(x, w, b)));
+    tf.dispose([x, w, b, profile.result as tf.Tensor]);
+    expect(profile.kernels.map((k) => k.name)).toContain('VitlensNativeBiasAdd');
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

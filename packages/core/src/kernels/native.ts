@@ -130,7 +130,7 @@ function layerNormGrad(args: KernelArgs): tf.TensorInfo[] {
 function gelu(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.Tensor };
   requireFloat32(FUSED_KERNELS.gelu, { x });
-  return tf.tidy(() => tf.mul(x, tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5)));
+  return tf.tidy(() => tf.mul(x, normalCdf(x)));
 }
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -140,13 +140,70 @@ function geluGrad(args: KernelArgs): tf.TensorInfo {
   const { dy, x } = args.inputs as { dy: tf.Tensor; x: tf.Tensor };
   requireFloat32(FUSED_KERNELS.geluGrad, { dy, x });
   return tf.tidy(() => {
-    const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
+    const cdf = normalCdf(x);
+    const pdf = tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), INV_SQRT_2PI);
+    return tf.mul(dy, tf.add(cdf, tf.mul(x, pdf)));
+  });
+}
+
+/**
+ * Kernels only the `tensorflow` backend has (the model checks for them by name): a GELU whose forward
+ * also returns Φ(x), so its gradient starts from the saved Φ(x) instead of recomputing it (4 of the
+ * gradient's 11 TensorFlow ops, one pass over [rows, 4D] each). Same ops on the same values as
+ * `gelu`/`geluGrad`, so the same results bit for bit; the cost is Φ(x) kept until the backward pass.
+ */
+export const NATIVE_KERNELS = {
+  /** inputs { x } → [y = x·Φ(x), Φ(x)]. */
+  geluWithCdf: 'VitlensNativeGeluWithCdf',
+  /** inputs { dy, x, cdf = Φ(x) } → dy·(Φ(x) + x·φ(x)). */
+  geluGradFromCdf: 'VitlensNativeGeluGradFromCdf',
+  /** inputs { x [..., C], bias [C] } → x + bias, TensorFlow's BiasAdd (a Linear's bias; Add's broadcast costs ~2×). */
+  biasAdd: 'VitlensNativeBiasAdd',
+} as const;
+
+function biasAdd(args: KernelArgs): tf.TensorInfo {
+  const kernel = NATIVE_KERNELS.biasAdd;
+  const { x, bias } = args.inputs as { x: tf.Tensor; bias: tf.Tensor };
+  requireFloat32(kernel, { x, bias });
+  if (bias.rank !== 1 || x.rank < 2 || x.shape[x.rank - 1] !== bias.shape[0]) {
+    throw new Error(`${kernel}: bias [${bias.shape}] does not match the last axis of x [${x.shape}]`);
+  }
+  const backend = nativeBackend(args, kernel);
+  const b = backend.binding;
+  const attrs: OpAttr[] = [
+    { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT },
+    { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' }, // bias on the last axis
+  ];
+  return backend.executeMultipleOutputs('BiasAdd', attrs, [x, bias], 1)[0]!;
+}
+
+/** Φ(x) = ½(1 + erf(x/√2)): the ops `gelu` and `geluGrad` use. */
+function normalCdf(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
+}
+
+function geluWithCdf(args: KernelArgs): tf.TensorInfo[] {
+  const { x } = args.inputs as { x: tf.Tensor };
+  requireFloat32(NATIVE_KERNELS.geluWithCdf, { x });
+  return tf.tidy(() => {
+    const cdf = normalCdf(x);
+    return [tf.mul(x, cdf), cdf];
+  });
+}
+
+function geluGradFromCdf(args: KernelArgs): tf.TensorInfo {
+  const { dy, x, cdf } = args.inputs as { dy: tf.Tensor; x: tf.Tensor; cdf: tf.Tensor };
+  requireFloat32(NATIVE_KERNELS.geluGradFromCdf, { dy, x, cdf });
+  return tf.tidy(() => {
     const pdf = tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), INV_SQRT_2PI);
     return tf.mul(dy, tf.add(cdf, tf.mul(x, pdf)));
   });
 }
 
 const NATIVE: readonly [string, tf.KernelFunc][] = [
+  [NATIVE_KERNELS.geluWithCdf, geluWithCdf as unknown as tf.KernelFunc],
+  [NATIVE_KERNELS.geluGradFromCdf, geluGradFromCdf as unknown as tf.KernelFunc],
+  [NATIVE_KERNELS.biasAdd, biasAdd as unknown as tf.KernelFunc],
   [FUSED_KERNELS.layerNorm, layerNorm as unknown as tf.KernelFunc],
   [FUSED_KERNELS.layerNormGrad, layerNormGrad as unknown as tf.KernelFunc],
   [FUSED_KERNELS.gelu, gelu as unknown as tf.KernelFunc],
