@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Ship a checkpoint of a training run as the default model (models/default), keep the run's latest
+// checkpoint in the repository for the next session (models/default-run), and regenerate what is
+// measured with the shipped model (results/).
+//
+//   node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema]
+//                               [--dry-run] [--copy-only] [--title <learning-curve title>]
+//
+// Without --checkpoint it takes the checkpoint folder still on disk whose validation accuracy (raw
+// weights or their average, whichever is higher, from metrics.jsonl) is best. --copy-only stops
+// after the copies; otherwise it rebuilds the CLI (which bundles models/default) and runs the
+// commands listed in results/README.md with the native tensorflow backend. --dry-run only lists the
+// candidates.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readEpochs } from './metrics-jsonl.mjs';
+
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const SHIPPED = path.join(REPO, 'models/default');
+const SNAPSHOT = path.join(REPO, 'models/default-run');
+const MODEL_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'];
+const PNPM = ['-y', 'pnpm@10.34.8'];
+
+function parseArgs(argv) {
+  const args = { run: undefined, checkpoint: undefined, weights: undefined, copyOnly: false, dryRun: false, title: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--checkpoint') args.checkpoint = argv[++i];
+    else if (a === '--weights') args.weights = argv[++i];
+    else if (a === '--copy-only') args.copyOnly = true;
+    else if (a === '--dry-run') args.dryRun = true;
+    else if (a === '--title') args.title = argv[++i];
+    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --checkpoint <epoch-NNN>, --weights raw|ema, --dry-run, --copy-only, --title <text>`);
+    else args.run = a;
+  }
+  if (!args.run) throw new Error('usage: node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema] [--copy-only]');
+  if (args.weights !== undefined && args.weights !== 'raw' && args.weights !== 'ema') {
+    throw new Error(`--weights: expected 'raw' or 'ema', got '${args.weights}'`);
+  }
+  return args;
+}
+
+/** The epoch checkpoints still on disk with their validation accuracies, best first. */
+function candidates(run) {
+  const metricsFile = path.join(run, 'metrics.jsonl');
+  if (!fs.existsSync(metricsFile)) throw new Error(`${metricsFile}: not found; expected the run's metrics.jsonl`);
+  const byEpoch = new Map(readEpochs(metricsFile).map((e) => [e.epoch, e]));
+  const found = [];
+  for (const name of fs.readdirSync(run)) {
+    const match = /^epoch-(\d+)$/.exec(name);
+    const metrics = match ? byEpoch.get(Number(match[1])) : undefined;
+    if (!metrics) continue;
+    found.push({ name, weights: 'raw', accuracy: metrics.val_accuracy, epoch: metrics.epoch });
+    if (metrics.val_accuracy_ema !== undefined && fs.existsSync(path.join(run, name, 'ema/model.safetensors'))) {
+      found.push({ name, weights: 'ema', accuracy: metrics.val_accuracy_ema, epoch: metrics.epoch });
+    }
+  }
+  return found.sort((a, b) => b.accuracy - a.accuracy || b.epoch - a.epoch);
+}
+
+/** Replace `target` by a fresh copy built in a sibling temporary folder, so it is never half-written. */
+function replaceFolder(target, fill) {
+  const staging = `${target}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true });
+  fill(staging);
+  const old = `${target}.old-${process.pid}`;
+  if (fs.existsSync(target)) fs.renameSync(target, old);
+  fs.renameSync(staging, target);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+function run(command, args, env = {}) {
+  console.log(`$ ${[command, ...args].join(' ')}`);
+  execFileSync(command, args, { cwd: REPO, stdio: 'inherit', env: { ...process.env, ...env } });
+}
+
+const args = parseArgs(process.argv.slice(2));
+const runDir = path.resolve(args.run);
+let choices = candidates(runDir);
+if (args.checkpoint) choices = choices.filter((c) => c.name === args.checkpoint);
+if (args.weights) choices = choices.filter((c) => c.weights === args.weights);
+const chosen = choices[0];
+if (!chosen) throw new Error(`${runDir}: no epoch checkpoint matches (checkpoint ${args.checkpoint ?? 'any'}, weights ${args.weights ?? 'any'})`);
+if (args.dryRun) {
+  for (const c of choices) console.log(`${c.name} ${c.weights.padEnd(3)} ${(c.accuracy * 100).toFixed(2)}%`);
+  process.exit(0);
+}
+console.log(`shipping ${chosen.name} (${chosen.weights} weights, epoch ${chosen.epoch}): ${(chosen.accuracy * 100).toFixed(2)}% on the held-out split`);
+
+const checkpointDir = path.join(runDir, chosen.name);
+const weightsDir = chosen.weights === 'ema' ? path.join(checkpointDir, 'ema') : checkpointDir;
+const readme = fs.readFileSync(path.join(SHIPPED, 'README.md'), 'utf8');
+replaceFolder(SHIPPED, (staging) => {
+  for (const file of MODEL_FILES) fs.copyFileSync(path.join(weightsDir, file), path.join(staging, file));
+  // The trainer state names the seed and split, so `evaluate --split val` rebuilds the same held-out images.
+  fs.copyFileSync(path.join(checkpointDir, 'trainer_state.json'), path.join(staging, 'trainer_state.json'));
+  fs.writeFileSync(path.join(staging, 'README.md'), readme);
+});
+
+const last = fs.realpathSync(path.join(runDir, 'last'));
+const snapshotReadme = fs.readFileSync(path.join(SNAPSHOT, 'README.md'), 'utf8');
+replaceFolder(SNAPSHOT, (staging) => {
+  fs.cpSync(last, path.join(staging, path.basename(last)), { recursive: true, dereference: true });
+  fs.copyFileSync(path.join(runDir, 'metrics.jsonl'), path.join(staging, 'metrics.jsonl'));
+  fs.writeFileSync(path.join(staging, 'README.md'), snapshotReadme);
+});
+console.log(`models/default-run now holds ${path.basename(last)} and the run's metrics.jsonl`);
+if (args.copyOnly) process.exit(0);
+
+const cli = 'apps/cli/dist/bin.js';
+const data = process.env.VITLENS_CIFAR10_JPEG ?? '../shared/data/cifar10-jpeg';
+run('npx', [...PNPM, 'build']);
+run('node', [cli, 'evaluate', '--data', data, '--split', 'val', '--backend', 'tensorflow']);
+run('node', [cli, 'evaluate', '--data', data, '--split', 'val', '--backend', 'tensorflow', '--tta', 'flip', '--out', 'results/tta']);
+const samples = execFileSync('node', ['apps/cli/scripts/held-out-samples.mjs'], { cwd: REPO, encoding: 'utf8' }).trim().split(/\s+/);
+fs.rmSync(path.join(REPO, 'results/visualizations'), { recursive: true, force: true });
+run('node', [cli, 'visualize', '--image', ...samples, '--out', 'results/visualizations', '--backend', 'tensorflow']);
+run('node', ['apps/web/scripts/readme-screenshot.mjs']);
+const title = args.title ?? 'vitlens train --recipe cifar-default (vit-mini-patch4-32, native tensorflow backend)';
+run('node', ['scripts/learning-curve.mjs', path.join(runDir, 'metrics.jsonl'), '--out', 'results/learning-curve', '--target', '0.85', '--title', title]);
+console.log('done: update the figures in README.md and models/default/README.md from results/evaluation_results.txt');
