@@ -217,8 +217,10 @@ async function main(): Promise<void> {
           vitlensRow(what, 'tensorflow', t, { kind: 'infer', backend: 'tensorflow', tfThreads: t, preset, batch, warmup, reps: n }, what === 'inference' ? `tensorflow inference ${t}` : undefined);
         }
       } else {
-        // ViT-B/16 training is minutes per step: one timed step after a warm-up on a few images
-        // (one per wasm replica; one micro-batch on tensorflow, so its shapes are the timed ones).
+        // ViT-B/16 training is minutes per step on wasm: one timed step after a warm-up on a few
+        // images (one per wasm replica). On tensorflow (seconds per step) the warm-up is a whole
+        // batch: the process's first full batch (its memory growing to the peak, the first gradient
+        // accumulation) is slower than the steady state, and timing it understated TF by ~15%.
         const trainJob = (backend: BenchBackend, workers: number, tfThreads?: number): Job & { batch: number } => ({
           kind: 'train',
           backend,
@@ -227,7 +229,7 @@ async function main(): Promise<void> {
           batch,
           microBatch: micro[backend]!,
           workers,
-          ...(base ? { warmup: 0, reps: 1, warmupBatch: backend === 'wasm' ? workers : micro[backend]! } : { warmup, reps: n }),
+          ...(base ? { warmup: 0, reps: 1, warmupBatch: backend === 'wasm' ? workers : batch } : { warmup, reps: n }),
         });
         if (backends.includes('wasm')) for (const w of o.workers) vitlensRow(what, 'wasm', w, trainJob('wasm', w), `wasm training ${w}`);
         for (const t of backends.includes('tensorflow') ? o.tfThreads : []) vitlensRow(what, 'tensorflow', t, trainJob('tensorflow', 1, t), `tensorflow training ${t}`);
