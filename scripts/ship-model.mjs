@@ -4,13 +4,14 @@
 // measured with the shipped model (results/).
 //
 //   node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema]
-//                               [--dry-run] [--copy-only] [--title <learning-curve title>]
+//                               [--dry-run] [--copy-only] [--snapshot-only] [--title <learning-curve title>]
 //
 // Without --checkpoint it takes the checkpoint folder still on disk whose validation accuracy (raw
 // weights or their average, whichever is higher, from metrics.jsonl) is best. --copy-only stops
 // after the copies; otherwise it rebuilds the CLI (which bundles models/default) and runs the
 // commands listed in results/README.md with the native tensorflow backend. --dry-run only lists the
-// candidates.
+// candidates. --snapshot-only refreshes models/default-run alone (what a session does when it stops
+// without shipping).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,15 +24,16 @@ const MODEL_FILES = ['config.json', 'preprocessor_config.json', 'model.safetenso
 const PNPM = ['-y', 'pnpm@10.34.8'];
 
 function parseArgs(argv) {
-  const args = { run: undefined, checkpoint: undefined, weights: undefined, copyOnly: false, dryRun: false, title: undefined };
+  const args = { run: undefined, checkpoint: undefined, weights: undefined, copyOnly: false, snapshotOnly: false, dryRun: false, title: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--checkpoint') args.checkpoint = argv[++i];
     else if (a === '--weights') args.weights = argv[++i];
     else if (a === '--copy-only') args.copyOnly = true;
     else if (a === '--dry-run') args.dryRun = true;
+    else if (a === '--snapshot-only') args.snapshotOnly = true;
     else if (a === '--title') args.title = argv[++i];
-    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --checkpoint <epoch-NNN>, --weights raw|ema, --dry-run, --copy-only, --title <text>`);
+    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --checkpoint <epoch-NNN>, --weights raw|ema, --dry-run, --copy-only, --snapshot-only, --title <text>`);
     else args.run = a;
   }
   if (!args.run) throw new Error('usage: node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema] [--copy-only]');
@@ -76,8 +78,24 @@ function run(command, args, env = {}) {
   execFileSync(command, args, { cwd: REPO, stdio: 'inherit', env: { ...process.env, ...env } });
 }
 
+/** models/default-run ← the run's `last` checkpoint and its metrics.jsonl (everything a resume needs). */
+function snapshotRun(runDir) {
+  const last = fs.realpathSync(path.join(runDir, 'last'));
+  const snapshotReadme = fs.readFileSync(path.join(SNAPSHOT, 'README.md'), 'utf8');
+  replaceFolder(SNAPSHOT, (staging) => {
+    fs.cpSync(last, path.join(staging, path.basename(last)), { recursive: true, dereference: true });
+    fs.copyFileSync(path.join(runDir, 'metrics.jsonl'), path.join(staging, 'metrics.jsonl'));
+    fs.writeFileSync(path.join(staging, 'README.md'), snapshotReadme);
+  });
+  console.log(`models/default-run now holds ${path.basename(last)} and the run's metrics.jsonl`);
+}
+
 const args = parseArgs(process.argv.slice(2));
 const runDir = path.resolve(args.run);
+if (args.snapshotOnly) {
+  snapshotRun(runDir);
+  process.exit(0);
+}
 let choices = candidates(runDir);
 if (args.checkpoint) choices = choices.filter((c) => c.name === args.checkpoint);
 if (args.weights) choices = choices.filter((c) => c.weights === args.weights);
@@ -99,14 +117,7 @@ replaceFolder(SHIPPED, (staging) => {
   fs.writeFileSync(path.join(staging, 'README.md'), readme);
 });
 
-const last = fs.realpathSync(path.join(runDir, 'last'));
-const snapshotReadme = fs.readFileSync(path.join(SNAPSHOT, 'README.md'), 'utf8');
-replaceFolder(SNAPSHOT, (staging) => {
-  fs.cpSync(last, path.join(staging, path.basename(last)), { recursive: true, dereference: true });
-  fs.copyFileSync(path.join(runDir, 'metrics.jsonl'), path.join(staging, 'metrics.jsonl'));
-  fs.writeFileSync(path.join(staging, 'README.md'), snapshotReadme);
-});
-console.log(`models/default-run now holds ${path.basename(last)} and the run's metrics.jsonl`);
+snapshotRun(runDir);
 if (args.copyOnly) process.exit(0);
 
 const cli = 'apps/cli/dist/bin.js';
