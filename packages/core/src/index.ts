@@ -18,6 +18,8 @@ export { registerGradients } from './gradients';
 export {
   FUSED_KERNELS,
   type FusedKernelName,
+  NATIVE_KERNELS,
+  type NativeKernelName,
   erf32,
   fastWasmKernelsActive,
   fusedKernel,

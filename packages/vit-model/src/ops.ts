@@ -1,4 +1,4 @@
-import { FUSED_KERNELS, type Rng, fusedKernel, tf } from '@vitlens/core';
+import { FUSED_KERNELS, NATIVE_KERNELS, type Rng, fusedKernel, tf } from '@vitlens/core';
 
 /*
  * Building blocks whose forward AND backward passes use only kernels that are fast (or present)
@@ -49,9 +49,6 @@ const linearNoBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: GradS
   w: tf.Tensor2D,
 ) => tf.Tensor2D;
 
-/** @vitlens/core's NATIVE_KERNELS.biasAdd (kernels/native.ts), registered on tensorflow only. */
-const NATIVE_BIAS_ADD = 'VitlensNativeBiasAdd';
-
 /**
  * y = x·Wᵀ + b on backends with fast transposed and fused products (tensorflow, cpu, webgl,
  * webgpu): one fused matMul + bias kernel forward (TensorFlow's `_FusedMatMul`), and transposed
@@ -62,8 +59,8 @@ const linearFused = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor
   return {
     // tensorflow: the product, then TensorFlow's BiasAdd (the same sum as _FusedMatMul's broadcasting Add).
     value:
-      tf.getKernel(NATIVE_BIAS_ADD, tf.getBackend()) !== undefined
-        ? tf.tidy(() => tf.engine().runKernel(NATIVE_BIAS_ADD, { x: tf.matMul(x, w, false, true), bias: b }) as tf.Tensor2D)
+      fusedKernel(NATIVE_KERNELS.biasAdd)
+        ? tf.tidy(() => tf.engine().runKernel(NATIVE_KERNELS.biasAdd, { x: tf.matMul(x, w, false, true), bias: b }) as tf.Tensor2D)
         : tf.fused.matMul({ a: x, b: w, transposeB: true, bias: b }),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
       tf.tidy(() => {
@@ -148,7 +145,7 @@ function fusedLayerNorm(eps: number): (x: tf.Tensor, gamma: tf.Tensor1D, beta: t
 export function gelu(x: tf.Tensor): tf.Tensor {
   if (fusedKernel(FUSED_KERNELS.gelu)) {
     // Recording gradients on tensorflow: its GELU also returns Φ(x), saved for the backward pass.
-    if (tf.engine().isTapeOn() && tf.getKernel(GELU_WITH_CDF, tf.getBackend()) !== undefined) return geluSavingCdf(x);
+    if (tf.engine().isTapeOn() && fusedKernel(NATIVE_KERNELS.geluWithCdf)) return geluSavingCdf(x);
     return fusedGelu(x);
   }
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
@@ -163,20 +160,16 @@ const fusedGelu = tf.customGrad(((x: tf.Tensor, save: GradSave) => {
   };
 }) as unknown as CustomGradFn) as unknown as (x: tf.Tensor) => tf.Tensor;
 
-/** @vitlens/core's native (`tensorflow`) kernels NATIVE_KERNELS.geluWithCdf / geluGradFromCdf (kernels/native.ts). */
-const GELU_WITH_CDF = 'VitlensNativeGeluWithCdf';
-const GELU_GRAD_FROM_CDF = 'VitlensNativeGeluGradFromCdf';
-
 /**
  * GELU whose backward starts from the forward's Φ(x) (same values as `fusedGelu`, fewer ops): keeps
  * one more tensor the size of x per GELU until the backward pass.
  */
 const geluSavingCdf = tf.customGrad(((x: tf.Tensor, save: GradSave) => {
-  const [y, cdf] = tf.engine().runKernel(GELU_WITH_CDF, { x }) as tf.Tensor[];
+  const [y, cdf] = tf.engine().runKernel(NATIVE_KERNELS.geluWithCdf, { x }) as tf.Tensor[];
   save([x, cdf!]);
   return {
     value: y!,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_FROM_CDF, { dy, x: saved[0]!, cdf: saved[1]! }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(NATIVE_KERNELS.geluGradFromCdf, { dy, x: saved[0]!, cdf: saved[1]! }) as tf.Tensor,
   };
 }) as unknown as CustomGradFn) as unknown as (x: tf.Tensor) => tf.Tensor;
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { kernelFor, type WasmBackendLike } from './batch-matmul';
+import type { NativeKernelName } from './native';
 
 /*
  * Fused ViT kernels for the wasm backend, on the backend's own heap: WebAssembly SIMD from the
@@ -30,7 +31,7 @@ export const FUSED_KERNELS = {
 export type FusedKernelName = (typeof FUSED_KERNELS)[keyof typeof FUSED_KERNELS];
 
 /** Whether the active backend has the fused kernel `name` registered. */
-export function fusedKernel(name: FusedKernelName): boolean {
+export function fusedKernel(name: FusedKernelName | NativeKernelName): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;
 }
 

@@ -161,6 +161,8 @@ export const NATIVE_KERNELS = {
   biasAdd: 'VitlensNativeBiasAdd',
 } as const;
 
+export type NativeKernelName = (typeof NATIVE_KERNELS)[keyof typeof NATIVE_KERNELS];
+
 function biasAdd(args: KernelArgs): tf.TensorInfo {
   const kernel = NATIVE_KERNELS.biasAdd;
   const { x, bias } = args.inputs as { x: tf.Tensor; bias: tf.Tensor };

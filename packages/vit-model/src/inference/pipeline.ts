@@ -147,12 +147,13 @@ export class Pipeline implements ViTPipeline {
     const k = this.topk(where, topk);
     if (images.length === 0) return [];
     const logits = tf.tidy(() => {
-      // An image with a string `source` (a file name) is named by it in errors.
+      // An image with a string `source` (a file name) is named by it in errors; one unnamed image by the call alone.
       const names = images.map((image, i) => {
         const source = (image as { source?: unknown }).source;
         return typeof source === 'string' ? source : `images[${i}]`;
       });
-      const inputs = images.map((image, i) => this.input(image, images.length > 1 || names[i] !== 'images[0]' ? `${where}: ${names[i]}` : where));
+      const unnamedSingle = images.length === 1 && names[0] === 'images[0]';
+      const inputs = images.map((image, i) => this.input(image, unnamedSingle ? where : `${where}: ${names[i]}`));
       const first = inputs[0] as tf.Tensor4D;
       const mismatch = inputs.findIndex((t) => t.shape[1] !== first.shape[1] || t.shape[2] !== first.shape[2]);
       if (mismatch >= 0) {
