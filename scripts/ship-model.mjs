@@ -15,9 +15,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readEpochs } from './metrics-jsonl.mjs';
 
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHIPPED = path.join(REPO, 'models/default');
 const SNAPSHOT = path.join(REPO, 'models/default-run');
 const MODEL_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'];
