@@ -2,26 +2,29 @@
 // The learning curve of a training run, from its metrics.jsonl: validation accuracy and loss against
 // epoch and against wall-clock hours, as an SVG figure and a Markdown table.
 //
-//   node scripts/learning-curve.mjs <run>/metrics.jsonl [--out results/learning-curve] [--title …] [--target 0.85]
+//   node scripts/learning-curve.mjs <run>/metrics.jsonl [<next stage>/metrics.jsonl …] [--out results/learning-curve] [--title …] [--target 0.85]
 //
-// Writes <out>.svg and <out>.md (and copies the metrics to <out>.jsonl so the figure's data sits
-// beside it). Hours are the run's active wall-clock time (training + validation) from the lines'
-// timestamps; the pauses between a stopped chunk and its resume are not counted.
+// Several files are the stages of one model (each later run started from the one before with
+// `vitlens train --pretrained`), drawn as one curve with the epochs counted on. Writes <out>.svg and
+// <out>.md, and the metrics themselves to <out>.jsonl (the stages' lines one after another; this
+// script reads that file back as the same stages) so the figure's data sits beside it. Hours are the
+// run's active wall-clock time (training + validation) from the lines' timestamps; the pauses
+// between a stopped chunk and its resume are not counted.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readEpochs } from './metrics-jsonl.mjs';
+import { readStages } from './metrics-jsonl.mjs';
 
 function parseArgs(argv) {
-  const args = { file: undefined, out: 'results/learning-curve', title: 'vitlens training run' };
+  const args = { files: [], out: 'results/learning-curve', title: 'vitlens training run' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out') args.out = argv[++i];
     else if (a === '--title') args.title = argv[++i];
     else if (a === '--target') args.target = Number(argv[++i]);
     else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --out <path without extension>, --title <text>, --target <accuracy 0..1>`);
-    else args.file = a;
+    else args.files.push(a);
   }
-  if (!args.file) throw new Error('usage: node scripts/learning-curve.mjs <metrics.jsonl> [--out results/learning-curve] [--title <text>]');
+  if (args.files.length === 0) throw new Error('usage: node scripts/learning-curve.mjs <metrics.jsonl> [<next stage metrics.jsonl> …] [--out results/learning-curve] [--title <text>]');
   return args;
 }
 
@@ -31,7 +34,7 @@ const PAD = { left: 56, right: 16, top: 34, bottom: 44 };
 const COLORS = { acc: '#1f77b4', ema: '#2ca02c', loss: '#d62728' };
 
 /** One panel: series of [x, y] against linear axes; returns SVG markup placed at (ox, 0). */
-function panel({ ox, width, title, xLabel, series, yMin, yMax, yFormat, target }) {
+function panel({ ox, width, title, xLabel, series, yMin, yMax, yFormat, target, marks = [] }) {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const xMax = Math.max(...xs, 1e-9);
   const iw = width - PAD.left - PAD.right;
@@ -54,6 +57,10 @@ function panel({ ox, width, title, xLabel, series, yMin, yMax, yFormat, target }
     out.push(`<line x1="${ox + PAD.left}" x2="${ox + PAD.left + iw}" y1="${sy(target.y)}" y2="${sy(target.y)}" stroke="#555" stroke-dasharray="5,4"/>`);
     out.push(`<text x="${ox + PAD.left + iw - 4}" y="${sy(target.y) - 4}" font-size="11" text-anchor="end" fill="#555">${target.label}</text>`);
   }
+  for (const mark of marks) {
+    out.push(`<line x1="${sx(mark.x)}" x2="${sx(mark.x)}" y1="${PAD.top}" y2="${PAD.top + ih}" stroke="#999" stroke-dasharray="3,3"/>`);
+    out.push(`<text x="${sx(mark.x) + 3}" y="${PAD.top + ih - 6}" font-size="10" fill="#777">${mark.label}</text>`);
+  }
   series.forEach((s, i) => {
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
@@ -69,11 +76,14 @@ function figure(epochs, title, target) {
     ...(hasEma ? [{ label: 'average of the weights (EMA)', color: COLORS.ema, points: epochs.filter((e) => e.val_accuracy_ema != null).map((e) => [x(e), e.val_accuracy_ema]) }] : []),
   ];
   const losses = epochs.flatMap((e) => [e.val_loss, e.train_loss]).filter(Number.isFinite);
+  // A dashed line where each later stage starts (at the end of the stage before it).
+  const starts = epochs.filter((e, i) => i > 0 && e.stage !== epochs[i - 1].stage).map((e) => ({ e, before: epochs[epochs.indexOf(e) - 1] }));
+  const marksBy = (x) => starts.map(({ e, before }) => ({ x: x(before), label: `stage ${e.stage}` }));
   const third = W / 3;
   const pctFormat = (y) => `${Math.round(100 * y)}%`;
   const parts = [
-    panel({ ox: 0, width: third, title: 'accuracy by epoch', xLabel: 'epoch', series: accSeries((e) => e.epoch), yMin: 0, yMax: 1, yFormat: pctFormat, target }),
-    panel({ ox: third, width: third, title: 'accuracy by hours', xLabel: 'hours (training + validation)', series: accSeries((e) => e.hours), yMin: 0, yMax: 1, yFormat: pctFormat, target }),
+    panel({ ox: 0, width: third, title: 'accuracy by epoch', xLabel: 'epoch', series: accSeries((e) => e.epoch), yMin: 0, yMax: 1, yFormat: pctFormat, target, marks: marksBy((e) => e.epoch) }),
+    panel({ ox: third, width: third, title: 'accuracy by hours', xLabel: 'hours (training + validation)', series: accSeries((e) => e.hours), yMin: 0, yMax: 1, yFormat: pctFormat, target, marks: marksBy((e) => e.hours) }),
     panel({
       ox: 2 * third,
       width: third,
@@ -86,6 +96,7 @@ function figure(epochs, title, target) {
       yMin: 0,
       yMax: Math.ceil(Math.max(...losses) * 2) / 2,
       yFormat: (y) => y.toFixed(1),
+      marks: marksBy((e) => e.epoch),
     }),
   ];
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + 24}" font-family="sans-serif">
@@ -98,23 +109,24 @@ function figure(epochs, title, target) {
 
 function table(epochs) {
   const hasEma = epochs.some((e) => typeof e.val_accuracy_ema === 'number');
+  const staged = epochs.at(-1).stage > 1;
   const pct = (x) => (typeof x === 'number' ? `${(100 * x).toFixed(2)}%` : '');
   const rows = epochs.map(
     (e) =>
-      `| ${e.epoch} | ${e.step} | ${e.hours.toFixed(2)} | ${e.train_loss.toFixed(4)} | ${e.val_loss.toFixed(4)} | ${pct(e.val_accuracy)} |` +
+      `|${staged ? ` ${e.stage} | ${e.stage_epoch} |` : ''} ${e.epoch} | ${e.step} | ${e.hours.toFixed(2)} | ${e.train_loss.toFixed(4)} | ${e.val_loss.toFixed(4)} | ${pct(e.val_accuracy)} |` +
       (hasEma ? ` ${pct(e.val_accuracy_ema)} |` : '') +
       ` ${e.images_per_s.toFixed(1)} |`,
   );
   return [
-    `| epoch | step | hours | train loss | val loss | val accuracy |${hasEma ? ' EMA val accuracy |' : ''} images/s |`,
-    `| --- | --- | --- | --- | --- | --- |${hasEma ? ' --- |' : ''} --- |`,
+    `|${staged ? ' stage | stage epoch |' : ''} epoch | step | hours | train loss | val loss | val accuracy |${hasEma ? ' EMA val accuracy |' : ''} images/s |`,
+    `|${staged ? ' --- | --- |' : ''} --- | --- | --- | --- | --- | --- |${hasEma ? ' --- |' : ''} --- |`,
     ...rows,
   ].join('\n');
 }
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  const epochs = readEpochs(args.file);
+  const epochs = readStages(args.files);
   fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
   const target = args.target === undefined ? undefined : { y: args.target, label: `target ${Math.round(100 * args.target)}%` };
   fs.writeFileSync(`${args.out}.svg`, figure(epochs, args.title, target));
@@ -126,10 +138,11 @@ function main() {
       : '';
   fs.writeFileSync(
     `${args.out}.md`,
-    `# ${args.title}\n\nFrom \`${path.basename(args.file)}\` by \`node scripts/learning-curve.mjs\`; hours are the run's active wall-clock time (training and validation, from the lines' timestamps; pauses between stopped and resumed chunks left out).\n\n` +
+    `# ${args.title}\n\nFrom \`${path.basename(args.out)}.jsonl\` by \`node scripts/learning-curve.mjs\`; hours are the run's active wall-clock time (training and validation, from the lines' timestamps; pauses between stopped and resumed chunks left out).\n\n` +
       `Best validation accuracy: ${(100 * best.val_accuracy).toFixed(2)}% at epoch ${best.epoch} (${best.hours.toFixed(2)} h).${emaLine}\n\n${table(epochs)}\n`,
   );
-  if (path.resolve(args.file) !== path.resolve(`${args.out}.jsonl`)) fs.copyFileSync(args.file, `${args.out}.jsonl`);
+  const data = args.files.map((file) => fs.readFileSync(file, 'utf8').trimEnd()).join('\n');
+  fs.writeFileSync(`${args.out}.jsonl`, `${data}\n`);
   console.log(`learning curve: ${epochs.length} epochs → ${args.out}.svg, ${args.out}.md, ${args.out}.jsonl`);
 }
 

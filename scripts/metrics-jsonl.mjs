@@ -13,29 +13,62 @@ const GAP_SECONDS = 120;
  * or foreign line is named and skipped.
  */
 export function readEpochs(file) {
+  return readEpochTexts([{ file, text: fs.readFileSync(file, 'utf8') }]).map(({ fileIndex, ...row }) => row);
+}
+
+/**
+ * The epoch lines of a run made in stages (a second run started from the first one's weights with
+ * `vitlens train --pretrained`), as one curve: `files` are the stages' metrics.jsonl in order. A file
+ * may also hold several stages one after another (the concatenation learning-curve.mjs writes): a
+ * new stage starts there where the epoch number falls back to 1. Each epoch gets `stage` (1, 2, …),
+ * `stage_epoch` (its number within the stage) and `epoch` / `step` counted from the first stage's
+ * start; `hours` runs on across the stages.
+ */
+export function readStages(files) {
+  const epochs = readEpochTexts(files.map((file) => ({ file, text: fs.readFileSync(file, 'utf8') })));
+  let stage = 0;
+  let epochOffset = 0;
+  let stepOffset = 0;
+  let previous;
+  return epochs.map((e) => {
+    const startsStage = previous === undefined || e.fileIndex !== previous.fileIndex || (e.epoch === 1 && previous.epoch > 1);
+    if (startsStage) {
+      if (previous !== undefined) {
+        epochOffset += previous.epoch;
+        stepOffset += previous.step;
+      }
+      stage += 1;
+    }
+    previous = e;
+    const { fileIndex, ...row } = e;
+    return { ...row, stage, stage_epoch: e.epoch, epoch: e.epoch + epochOffset, step: e.step + stepOffset };
+  });
+}
+
+function readEpochTexts(sources) {
   const rows = [];
-  fs.readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
+  sources.forEach(({ file, text }, fileIndex) => {
+    text.split('\n').forEach((line, i) => {
       if (line.trim() === '') return;
       try {
-        rows.push(JSON.parse(line));
+        rows.push({ ...JSON.parse(line), fileIndex });
       } catch {
         console.error(`${file}:${i + 1}: not JSON, skipped`);
       }
     });
+  });
   let active = 0;
   let previous;
   const epochs = [];
   for (const row of rows) {
     const at = Date.parse(row.time);
     if (Number.isFinite(at)) {
-      // (the first line's own step, about a second, is not counted)
-      if (previous !== undefined && at - previous <= GAP_SECONDS * 1000) active += (at - previous) / 1000;
+      // (the first line's own step, about a second, is not counted; nor is a clock that went back)
+      if (previous !== undefined && at > previous && at - previous <= GAP_SECONDS * 1000) active += (at - previous) / 1000;
       previous = at;
     }
     if (row.type === 'epoch' && typeof row.val_accuracy === 'number') epochs.push({ ...row, hours: active / 3600 });
   }
-  if (epochs.length === 0) throw new Error(`${file}: no epoch lines with a validation accuracy`);
+  if (epochs.length === 0) throw new Error(`${sources.map((s) => s.file).join(' + ')}: no epoch lines with a validation accuracy`);
   return epochs;
 }

@@ -4,14 +4,17 @@
 // measured with the shipped model (results/).
 //
 //   node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema]
-//                               [--dry-run] [--copy-only] [--snapshot-only] [--title <learning-curve title>]
+//                               [--dry-run] [--copy-only] [--snapshot-only] [--force] [--title <learning-curve title>]
 //
 // Without --checkpoint it takes the checkpoint folder still on disk whose validation accuracy (raw
 // weights or their average, whichever is higher, from metrics.jsonl) is best. --copy-only stops
 // after the copies; otherwise it rebuilds the CLI (which bundles models/default) and runs the
 // commands listed in results/README.md with the native tensorflow backend. --dry-run only lists the
-// candidates. --snapshot-only refreshes models/default-run alone (what a session does when it stops
-// without shipping).
+// candidates. It refuses a checkpoint that scored below the shipped model (results/
+// evaluation_results.json) unless --force. --snapshot-only refreshes models/default-run alone (what a session does when it stops
+// without shipping). A run that is a later stage (started with --pretrained from an earlier run)
+// keeps the earlier stages' metrics in <run>/earlier-stages/*.jsonl (scripts/train-default.sh puts
+// them there): they travel with the snapshot and the learning curve covers every stage.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,9 +26,10 @@ const SHIPPED = path.join(REPO, 'models/default');
 const SNAPSHOT = path.join(REPO, 'models/default-run');
 const MODEL_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'];
 const PNPM = ['-y', 'pnpm@10.34.8'];
+const EARLIER = 'earlier-stages';
 
 function parseArgs(argv) {
-  const args = { run: undefined, checkpoint: undefined, weights: undefined, copyOnly: false, snapshotOnly: false, dryRun: false, title: undefined };
+  const args = { run: undefined, checkpoint: undefined, weights: undefined, copyOnly: false, snapshotOnly: false, dryRun: false, force: false, title: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--checkpoint') args.checkpoint = argv[++i];
@@ -34,7 +38,8 @@ function parseArgs(argv) {
     else if (a === '--dry-run') args.dryRun = true;
     else if (a === '--snapshot-only') args.snapshotOnly = true;
     else if (a === '--title') args.title = argv[++i];
-    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --checkpoint <epoch-NNN>, --weights raw|ema, --dry-run, --copy-only, --snapshot-only, --title <text>`);
+    else if (a === '--force') args.force = true;
+    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --checkpoint <epoch-NNN>, --weights raw|ema, --dry-run, --copy-only, --snapshot-only, --force, --title <text>`);
     else args.run = a;
   }
   if (!args.run) throw new Error('usage: node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema] [--copy-only]');
@@ -79,16 +84,32 @@ function run(command, args, env = {}) {
   execFileSync(command, args, { cwd: REPO, stdio: 'inherit', env: { ...process.env, ...env } });
 }
 
-/** models/default-run ← the run's `last` checkpoint and its metrics.jsonl (everything a resume needs). */
+/** The metrics.jsonl of every stage of the run, the earliest first, the run's own last. */
+function stageMetrics(runDir) {
+  const earlier = path.join(runDir, EARLIER);
+  const files = fs.existsSync(earlier) ? fs.readdirSync(earlier).filter((f) => f.endsWith('.jsonl')).sort() : [];
+  return [...files.map((f) => path.join(earlier, f)), path.join(runDir, 'metrics.jsonl')];
+}
+
+/** models/default-run ← the run's `last` checkpoint and its metrics (everything a resume needs). */
 function snapshotRun(runDir) {
   const last = fs.realpathSync(path.join(runDir, 'last'));
   const snapshotReadme = fs.readFileSync(path.join(SNAPSHOT, 'README.md'), 'utf8');
   replaceFolder(SNAPSHOT, (staging) => {
     fs.cpSync(last, path.join(staging, path.basename(last)), { recursive: true, dereference: true });
     fs.copyFileSync(path.join(runDir, 'metrics.jsonl'), path.join(staging, 'metrics.jsonl'));
+    if (fs.existsSync(path.join(runDir, EARLIER))) fs.cpSync(path.join(runDir, EARLIER), path.join(staging, EARLIER), { recursive: true });
     fs.writeFileSync(path.join(staging, 'README.md'), snapshotReadme);
   });
   console.log(`models/default-run now holds ${path.basename(last)} and the run's metrics.jsonl`);
+}
+
+/** The shipped model's measured held-out accuracy, when results/ has it for the same split. */
+function shippedAccuracy() {
+  const file = path.join(REPO, 'results/evaluation_results.json');
+  if (!fs.existsSync(file)) return undefined;
+  const report = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return report.heldOut?.from === 'train' && typeof report.accuracy === 'number' ? report.accuracy : undefined;
 }
 
 const args = parseArgs(process.argv.slice(2));
@@ -105,6 +126,15 @@ if (!chosen) throw new Error(`${runDir}: no epoch checkpoint matches (checkpoint
 if (args.dryRun) {
   for (const c of choices) console.log(`${c.name} ${c.weights.padEnd(3)} ${(c.accuracy * 100).toFixed(2)}%`);
   process.exit(0);
+}
+// A later stage's first epochs (a warm restart) can be worse than what is shipped: keep the better one.
+const shipped = shippedAccuracy();
+if (shipped !== undefined && chosen.accuracy < shipped && !args.force) {
+  console.error(
+    `ship-model: ${chosen.name} (${chosen.weights}) has ${(chosen.accuracy * 100).toFixed(2)}% on the held-out split, below the shipped model's ` +
+      `${(shipped * 100).toFixed(2)}% (results/evaluation_results.json); not shipped. --force ships it anyway; --snapshot-only keeps the run's checkpoint.`,
+  );
+  process.exit(1);
 }
 console.log(`shipping ${chosen.name} (${chosen.weights} weights, epoch ${chosen.epoch}): ${(chosen.accuracy * 100).toFixed(2)}% on the held-out split`);
 
@@ -130,6 +160,11 @@ const samples = execFileSync('node', ['apps/cli/scripts/held-out-samples.mjs'], 
 fs.rmSync(path.join(REPO, 'results/visualizations'), { recursive: true, force: true });
 run('node', [cli, 'visualize', '--image', ...samples, '--out', 'results/visualizations', '--backend', 'tensorflow']);
 run('node', ['apps/web/scripts/readme-screenshot.mjs']);
-const title = args.title ?? 'vitlens train --recipe cifar-default (vit-mini-patch4-32, native tensorflow backend)';
-run('node', ['scripts/learning-curve.mjs', path.join(runDir, 'metrics.jsonl'), '--out', 'results/learning-curve', '--target', '0.85', '--title', title]);
+const stages = stageMetrics(runDir);
+const title =
+  args.title ??
+  (stages.length > 1
+    ? 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default then a RandAugment warm restart (native tensorflow backend)'
+    : 'vitlens train --recipe cifar-default (vit-mini-patch4-32, native tensorflow backend)');
+run('node', ['scripts/learning-curve.mjs', ...stages, '--out', 'results/learning-curve', '--target', '0.85', '--title', title]);
 console.log('done: update the figures in README.md and models/default/README.md from results/evaluation_results.txt');

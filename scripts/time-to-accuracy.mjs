@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// Time to accuracy: train each candidate model for the same epoch budget with `vitlens train` (the
-// schedule sized to that budget, as a real run of that length would be) and report validation
+// Time to accuracy: train each candidate model from scratch with `vitlens train` for an epoch budget
+// (the schedule sized to that budget, as a real run of that length would be) and report validation
 // accuracy against wall-clock time, so presets are chosen by accuracy per hour.
 //
-//   node scripts/time-to-accuracy.mjs --candidates vit-mini-patch4-32,vit-tiny-patch4-32[,<config.json>…]
+//   node scripts/time-to-accuracy.mjs --candidates vit-mini-patch4-32:4,bench/time-to-accuracy/wide-192x6/config.json:2
 //        [--epochs 5] [--recipe cifar-default] [--backend tensorflow] [--runs ../runs/tta]
-//        [--out results/time-to-accuracy.md] [-- <more vitlens train flags>]
+//        [--also <run folder>]… [--out results/time-to-accuracy.md] [-- <more vitlens train flags>]
 //
-// A candidate is a preset name or a Hugging Face config.json. Each run goes to <runs>/<name>-e<N>
-// (resumed with --resume when it already has checkpoints, so an interrupted comparison continues);
-// the table is rebuilt from every run folder's metrics.jsonl each time. Needs `pnpm build` first.
+// A candidate is a preset name or a Hugging Face config.json, optionally with its own epoch budget
+// after a colon (default --epochs): give a model that costs twice as much per image half the epochs
+// and the rows compare accuracy at about the same hours. Each run goes to <runs>/<name>-e<N>
+// (resumed with --resume when it already has checkpoints, so an interrupted comparison continues).
+// `--also` adds an existing run folder (a long run) to the table without training it. The table is
+// rebuilt from the run folders' metrics.jsonl each time. Needs `pnpm build` first.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,6 +31,7 @@ function parseArgs(argv) {
     runs: path.join(ROOT, '..', 'runs', 'tta'),
     out: path.join(ROOT, 'results', 'time-to-accuracy.md'),
     data: process.env.VITLENS_CIFAR10_JPEG ?? path.join(ROOT, '..', 'shared', 'data', 'cifar10-jpeg'),
+    also: [],
     extra: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -46,12 +50,29 @@ function parseArgs(argv) {
     else if (a === '--backend') args.backend = value();
     else if (a === '--runs') args.runs = path.resolve(value());
     else if (a === '--out') args.out = path.resolve(value());
+    else if (a === '--also') args.also.push(path.resolve(value()));
     else if (a === '--data') args.data = path.resolve(value());
-    else throw new Error(`unknown option '${a}'; valid: --candidates, --epochs, --recipe, --backend, --runs, --out, --data, -- <train flags>`);
+    else throw new Error(`unknown option '${a}'; valid: --candidates, --epochs, --recipe, --backend, --runs, --also, --out, --data, -- <train flags>`);
   }
-  if (args.candidates.length === 0) throw new Error('--candidates: give at least one preset name or config.json');
-  if (!Number.isInteger(args.epochs) || args.epochs < 1) throw new Error(`--epochs: expected a positive integer, got ${args.epochs}`);
+  if (args.candidates.length === 0 && args.also.length === 0) throw new Error('--candidates: give at least one preset name or config.json');
+  if (!isEpochs(args.epochs)) throw new Error(`--epochs: expected a positive integer, got ${args.epochs}`);
+  args.candidates = args.candidates.map((spec) => parseCandidate(spec, args.epochs));
+  for (const dir of args.also) {
+    if (!fs.existsSync(path.join(dir, 'metrics.jsonl'))) throw new Error(`--also ${dir}: no metrics.jsonl there (expected a vitlens train --out folder)`);
+  }
   return args;
+}
+
+const isEpochs = (n) => Number.isInteger(n) && n >= 1;
+
+/** `vit-mini-patch4-32:4` → {model: 'vit-mini-patch4-32', epochs: 4}; without a colon, the default budget. */
+function parseCandidate(spec, defaultEpochs) {
+  const match = /^(.+?)(?::(\d+))?$/.exec(spec);
+  const epochs = match[2] === undefined ? defaultEpochs : Number(match[2]);
+  if (!isEpochs(epochs)) throw new Error(`--candidates ${spec}: the epoch budget after ':' must be a positive integer`);
+  const model = match[1];
+  if (model.endsWith('.json') && !fs.existsSync(model)) throw new Error(`--candidates ${spec}: ${model} does not exist`);
+  return { model, epochs };
 }
 
 const nameOf = (candidate) => (candidate.endsWith('.json') ? path.basename(path.dirname(path.resolve(candidate))) || 'config' : candidate);
@@ -60,11 +81,11 @@ function hasCheckpoint(dir) {
   return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => /^(epoch|step)-\d+$/.test(f));
 }
 
-function train(args, candidate, dir) {
+function train(args, { model: candidate, epochs }, dir) {
   const model = candidate.endsWith('.json') ? ['--config', path.resolve(candidate)] : ['--model', candidate];
   const flags = hasCheckpoint(dir)
     ? ['train', '--data', args.data, '--resume', '--out', dir, '--backend', args.backend, '--no-progress']
-    : ['train', '--data', args.data, '--recipe', args.recipe, ...model, '--epochs', String(args.epochs), '--out', dir, '--backend', args.backend, '--no-progress', ...args.extra];
+    : ['train', '--data', args.data, '--recipe', args.recipe, ...model, '--epochs', String(epochs), '--out', dir, '--backend', args.backend, '--no-progress', ...args.extra];
   console.log(`time-to-accuracy: ${candidate}: vitlens ${flags.join(' ')}`);
   const result = spawnSync(process.execPath, [BIN, ...flags], { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`vitlens train for ${candidate} exited with ${result.status}`);
@@ -84,30 +105,47 @@ function summarise(dir) {
   const hours = epochs.at(-1).hours;
   const last = epochs.at(-1);
   const best = Math.max(...epochs.map((e) => Math.max(e.val_accuracy ?? 0, e.val_accuracy_ema ?? 0)));
-  const params = state.config.model;
-  return { run: path.basename(dir), model: params, planned: state.config.epochs, done: last.epoch, hours, last, best, perHour: best / hours };
+  const model = state.config.model.endsWith('.json') ? nameOf(state.config.model) : state.config.model;
+  return { run: path.basename(dir), model, params: countParameters(path.join(dir, 'last', 'model.safetensors')), planned: state.config.epochs, done: last.epoch, hours, last, best, rates: epochs.map((e) => e.images_per_s) };
+}
+
+/** Number of weights in a safetensors file, from its header (8-byte little-endian length + JSON). */
+function countParameters(file) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = Buffer.alloc(8);
+    fs.readSync(fd, size, 0, 8, 0);
+    const header = Buffer.alloc(Number(size.readBigUInt64LE(0)));
+    fs.readSync(fd, header, 0, header.length, 8);
+    return Object.entries(JSON.parse(header.toString('utf8')))
+      .filter(([name]) => name !== '__metadata__')
+      .reduce((sum, [, info]) => sum + info.shape.reduce((a, b) => a * b, 1), 0);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function writeTable(args) {
-  const rows = fs
-    .readdirSync(args.runs)
-    .map((d) => summarise(path.join(args.runs, d)))
+  const rows = [...fs.readdirSync(args.runs).map((d) => path.join(args.runs, d)), ...args.also]
+    .map(summarise)
     .filter(Boolean)
-    .sort((a, b) => b.perHour - a.perHour);
+    .sort((a, b) => a.hours - b.hours || b.best - a.best);
   const pct = (x) => (typeof x === 'number' ? `${(100 * x).toFixed(2)}%` : '');
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const text = [
     '# Time to accuracy',
     '',
-    `Made by \`node scripts/time-to-accuracy.mjs\` (${new Date().toISOString()}): each candidate trained from scratch by`,
-    `\`vitlens train --recipe ${args.recipe}\` for its epoch budget on the shared CIFAR-10 training images (500 per class`,
-    'held out), validation accuracy on the held-out 5,000; hours are the run\'s active wall-clock time (training + validation,',
-    'pauses between resumed chunks left out) on the machine that ran them, so compare rows made on the same machine.',
+    `Made by \`node scripts/time-to-accuracy.mjs\` (${new Date().toISOString()}): each run trained from scratch by`,
+    '`vitlens train` for its epoch budget, the schedule sized to that budget, on the shared CIFAR-10 training images (500 per',
+    'class held out); accuracy on the held-out 5,000. Hours are the run\'s active wall-clock time (training + validation,',
+    'pauses between resumed chunks left out) on the machine that ran it, so compare rows made on the same machine. Rows are',
+    'in order of hours: read accuracy against the time it cost.',
     '',
-    '| run | model | epochs (done / planned) | hours | val accuracy | EMA val accuracy | best | best per hour | images/s (last epoch) |',
+    '| run | model | parameters | epochs (done / planned) | hours | images/s (median epoch) | val accuracy | EMA val accuracy | best |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.run} | ${r.model} | ${r.done} / ${r.planned} | ${r.hours.toFixed(2)} | ${pct(r.last.val_accuracy)} | ${pct(r.last.val_accuracy_ema)} | ${pct(r.best)} | ${(100 * r.perHour).toFixed(1)} points/h | ${r.last.images_per_s.toFixed(1)} |`,
+        `| ${r.run} | ${r.model} | ${(r.params / 1e6).toFixed(2)} M | ${r.done} / ${r.planned} | ${r.hours.toFixed(2)} | ${median(r.rates).toFixed(1)} | ${pct(r.last.val_accuracy)} | ${pct(r.last.val_accuracy_ema)} | ${pct(r.best)} |`,
     ),
     '',
   ].join('\n');
@@ -118,9 +156,9 @@ function writeTable(args) {
 
 try {
   const args = parseArgs(process.argv.slice(2));
-  if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx -y pnpm@10.34.8 build\` first`);
+  if (args.candidates.length > 0 && !fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx -y pnpm@10.34.8 build\` first`);
   fs.mkdirSync(args.runs, { recursive: true });
-  for (const candidate of args.candidates) train(args, candidate, path.join(args.runs, `${nameOf(candidate)}-e${args.epochs}`));
+  for (const candidate of args.candidates) train(args, candidate, path.join(args.runs, `${nameOf(candidate.model)}-e${candidate.epochs}`));
   writeTable(args);
 } catch (error) {
   console.error(`time-to-accuracy: ${error.message}`);
