@@ -130,6 +130,17 @@ describe('downloading the binary release (local server)', () => {
     expect(new Uint8Array(await fs.readFile(dest))).toEqual(archive.bytes);
   });
 
+  it('names the partial file when it cannot be written, and does not retry', async () => {
+    const cacheDir = await tempDir('cache');
+    const dest = path.join(cacheDir, 'z.tar.gz');
+    await fs.mkdir(`${dest}.part`); // a folder where the partial file goes
+    server.requests.length = 0;
+    await expect(downloadFile(server.url, dest, { md5: archive.md5, progress: false, retries: 2, retryDelayMs: 0 })).rejects.toThrowError(
+      /z\.tar\.gz\.part: cannot write the download \(EISDIR/,
+    );
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('removes a download whose checksum does not match', async () => {
     const cacheDir = await tempDir('cache');
     const good = server.body;

@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { DataError } from '../errors';
 import { md5File } from './md5';
 import { ProgressBar } from './progress';
@@ -121,18 +121,32 @@ async function fetchToPart(url: string, part: string, options: DownloadOptions, 
   const bar = new ProgressBar({ label: path.basename(part, '.part'), total, unit: 'bytes', enabled: options.progress ?? true });
   if (append) bar.resumeFrom(have);
   let received = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
+  const file = createWriteStream(part, { flags: append ? 'a' : 'w' });
+  let broke: unknown;
+  try {
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      if (file.destroyed) break; // the file failed: reported below
       received += chunk.length;
       bar.tick(chunk.length);
-      cb(null, chunk);
-    },
-  });
+      if (!file.write(chunk) && !file.destroyed) await once(file, 'drain');
+    }
+  } catch (error) {
+    broke = error;
+    response.destroy();
+  }
+  // Every byte received reaches the disk before this attempt ends, so the next one resumes after
+  // them (destroying the file stream with the response, as pipeline() does, drops its buffered writes).
+  file.end();
   try {
-    await pipeline(response, counter, createWriteStream(part, { flags: append ? 'a' : 'w' }));
+    await finished(file);
   } catch (error) {
     bar.finish();
-    throw new RetryableError(`connection broke after ${received} byte(s) of this response (${describe(error)})`);
+    response.destroy();
+    throw new DataError(`${part}: cannot write the download (${describe(error)})`, part, 'file');
+  }
+  if (broke !== undefined) {
+    bar.finish();
+    throw new RetryableError(`connection broke after ${received} byte(s) of this response (${describe(broke)})`);
   }
   bar.finish();
   if (expected !== undefined && received < expected) {
