@@ -77,8 +77,8 @@ function figure(epochs, title, target) {
   ];
   const losses = epochs.flatMap((e) => [e.val_loss, e.train_loss]).filter(Number.isFinite);
   // A dashed line where each later stage starts (at the end of the stage before it).
-  const starts = epochs.filter((e, i) => i > 0 && e.stage !== epochs[i - 1].stage).map((e) => ({ e, before: epochs[epochs.indexOf(e) - 1] }));
-  const marksBy = (x) => starts.map(({ e, before }) => ({ x: x(before), label: `stage ${e.stage}` }));
+  const marksBy = (x) =>
+    epochs.flatMap((e, i) => (i > 0 && e.stage !== epochs[i - 1].stage ? [{ x: x(epochs[i - 1]), label: `stage ${e.stage}` }] : []));
   const third = W / 3;
   const pctFormat = (y) => `${Math.round(100 * y)}%`;
   const parts = [

@@ -21,6 +21,7 @@ import { readEpochs } from './metrics-jsonl.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'apps', 'cli', 'dist', 'bin.js');
+const CORE_NODE = path.join(ROOT, 'packages', 'core', 'dist', 'node', 'index.js');
 
 function parseArgs(argv) {
   const args = {
@@ -92,7 +93,7 @@ function train(args, { model: candidate, epochs }, dir) {
 }
 
 /** One table row per run folder: its last epoch, hours (the epochs' own seconds), accuracies. */
-function summarise(dir) {
+async function summarise(dir) {
   const file = path.join(dir, 'metrics.jsonl');
   if (!fs.existsSync(file)) return undefined;
   let epochs;
@@ -106,28 +107,19 @@ function summarise(dir) {
   const last = epochs.at(-1);
   const best = Math.max(...epochs.map((e) => Math.max(e.val_accuracy ?? 0, e.val_accuracy_ema ?? 0)));
   const model = state.config.model.endsWith('.json') ? nameOf(state.config.model) : state.config.model;
-  return { run: path.basename(dir), model, params: countParameters(path.join(dir, 'last', 'model.safetensors')), planned: state.config.epochs, done: last.epoch, hours, last, best, rates: epochs.map((e) => e.images_per_s) };
+  return { run: path.basename(dir), model, params: await countParameters(path.join(dir, 'last', 'model.safetensors')), planned: state.config.epochs, done: last.epoch, hours, last, best, rates: epochs.map((e) => e.images_per_s) };
 }
 
-/** Number of weights in a safetensors file, from its header (8-byte little-endian length + JSON). */
-function countParameters(file) {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const size = Buffer.alloc(8);
-    fs.readSync(fd, size, 0, 8, 0);
-    const header = Buffer.alloc(Number(size.readBigUInt64LE(0)));
-    fs.readSync(fd, header, 0, header.length, 8);
-    return Object.entries(JSON.parse(header.toString('utf8')))
-      .filter(([name]) => name !== '__metadata__')
-      .reduce((sum, [, info]) => sum + info.shape.reduce((a, b) => a * b, 1), 0);
-  } finally {
-    fs.closeSync(fd);
-  }
+/** Number of weights in a safetensors file, from its header (@vitlens/core's reader, which also checks it). */
+async function countParameters(file) {
+  const { readSafetensorsFileHeader } = await import(CORE_NODE);
+  const { entries } = await readSafetensorsFileHeader(file);
+  return entries.reduce((sum, entry) => sum + entry.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-function writeTable(args) {
-  const rows = [...fs.readdirSync(args.runs).map((d) => path.join(args.runs, d)), ...args.also]
-    .map(summarise)
+async function writeTable(args) {
+  const dirs = [...fs.readdirSync(args.runs).map((d) => path.join(args.runs, d)), ...args.also];
+  const rows = (await Promise.all(dirs.map(summarise)))
     .filter(Boolean)
     .sort((a, b) => a.hours - b.hours || b.best - a.best);
   const pct = (x) => (typeof x === 'number' ? `${(100 * x).toFixed(2)}%` : '');
@@ -159,7 +151,7 @@ try {
   if (args.candidates.length > 0 && !fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx -y pnpm@10.34.8 build\` first`);
   fs.mkdirSync(args.runs, { recursive: true });
   for (const candidate of args.candidates) train(args, candidate, path.join(args.runs, `${nameOf(candidate.model)}-e${candidate.epochs}`));
-  writeTable(args);
+  await writeTable(args);
 } catch (error) {
   console.error(`time-to-accuracy: ${error.message}`);
   process.exit(1);

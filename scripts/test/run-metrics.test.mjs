@@ -113,10 +113,11 @@ function fakeRun(dir, { model, epochs, planned }) {
   fs.mkdirSync(path.join(dir, 'last'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'metrics.jsonl'), metricsText(epochs).text);
   fs.writeFileSync(path.join(dir, 'last', 'trainer_state.json'), JSON.stringify({ config: { model, epochs: planned } }));
+  // two F32 tensors, 1,000 × 1,000 and 500: 1,000,500 weights
   const header = Buffer.from(JSON.stringify({ __metadata__: { format: 'pt' }, a: { dtype: 'F32', shape: [1000, 1000], data_offsets: [0, 4e6] }, b: { dtype: 'F32', shape: [500], data_offsets: [4e6, 4e6 + 2000] } }));
   const size = Buffer.alloc(8);
   size.writeBigUInt64LE(BigInt(header.length));
-  fs.writeFileSync(path.join(dir, 'last', 'model.safetensors'), Buffer.concat([size, header]));
+  fs.writeFileSync(path.join(dir, 'last', 'model.safetensors'), Buffer.concat([size, header, Buffer.alloc(4e6 + 2000)]));
 }
 
 test('time-to-accuracy.mjs tabulates run folders in order of hours, with their parameters', () => {
