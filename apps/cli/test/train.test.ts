@@ -96,6 +96,36 @@ describe('vitlens train', () => {
     expect(after.step).toBe(state.step + 2);
   }, 180_000);
 
+  it('--mixup and --cutmix reach the saved run; --resume refuses a flag that would change the run and accepts the original command', async () => {
+    const out = path.join(root, 'mixing');
+    const first = await run(['train', ...common(), '--mixup', '0.8', '--cutmix', '1', '--max-steps', '1', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    const saved = JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'));
+    expect(saved.config).toMatchObject({ mixup: 0.8, cutmix: 1, recipe: 'cifar-scratch' });
+
+    for (const [flag, value, savedValue] of [
+      ['--lr', '0.5', '0.001'],
+      ['--mixup', '0.2', '0.8'],
+      ['--augment', 'randaugment', '"basic"'],
+      ['--recipe', 'cifar-default', '"cifar-scratch"'],
+    ]) {
+      const changed = await run(['train', '--data', data, '--backend', 'wasm', '--no-progress', '--resume', '--out', out, flag!, value!]);
+      expect(changed.code, `${flag} ${value}`).not.toBe(0);
+      expect(changed.stderr).toContain(`--resume: ${flag} ${/^[\d.]+$/.test(value!) ? value : JSON.stringify(value)} is not this run's ${savedValue}`);
+      expect(changed.stderr).toMatch(/only --epochs, --max-steps, --keep, --save-every, --ema and --micro-batch-size may change/);
+      expect(changed.stderr).toContain(`--pretrained ${path.join(out, 'step-0000001')}`);
+    }
+    // Nothing was written by the refused attempts.
+    expect((await readLines(path.join(out, 'metrics.jsonl'))).filter((l) => l.type === 'step').map((l) => l.step)).toEqual([1]);
+
+    // The original command repeated with --resume (a new length, steps split in two) continues the run.
+    const again = await run(['train', ...common(), '--mixup', '0.8', '--cutmix', '1', '--max-steps', '2', '--micro-batch-size', '3', '--resume', '--out', out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/resuming from .*: epoch \d+, step 1/);
+    const after = JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'));
+    expect(after).toMatchObject({ step: 2, config: { mixup: 0.8, cutmix: 1, microBatchSize: 3 } });
+  }, 120_000);
+
   it('rejects bad flags and values with the valid choices', async () => {
     const bad = await run(['train', '--data', data, '--batch-size', '0']);
     expect(bad.code).not.toBe(0);
@@ -106,7 +136,11 @@ describe('vitlens train', () => {
     expect(recipe.stderr).toMatch(/Allowed choices are seed-finetune, sgd-finetune, cifar-scratch, cifar-default, cifar-scratch-strong/);
     const resume = await run(['train', '--data', data, '--resume', '--out', path.join(root, 'nothing-here')]);
     expect(resume.stderr).toMatch(/--resume: no complete checkpoint \(with trainer_state.json\) under .*nothing-here/);
+    const mixup = await run(['train', '--data', data, '--mixup', '-1']);
+    expect(mixup.stderr).toMatch(/--mixup expects a number ≥ 0, got '-1'/);
     const help = await run(['train', '--help']);
     expect(help.stdout).toMatch(/--micro-batch-size <n>/);
+    expect(help.stdout).toMatch(/--recipe <name> +training recipe \(default: cifar-scratch\)/);
+    expect(help.stdout).toMatch(/--cutmix <alpha>/);
   }, 60_000);
 });

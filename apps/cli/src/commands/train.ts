@@ -37,7 +37,8 @@ export interface TrainFlags {
   model?: string;
   config?: string;
   pretrained?: string;
-  recipe: string;
+  /** A recipe name; cifar-scratch when absent. */
+  recipe?: string;
   epochs?: number;
   batchSize?: number;
   microBatchSize?: number;
@@ -55,10 +56,14 @@ export interface TrainFlags {
   workers?: number;
   augment?: string;
   labelSmoothing?: number;
+  mixup?: number;
+  cutmix?: number;
   ema?: number;
   progress?: boolean;
   replaceHead?: boolean;
 }
+
+const DEFAULT_RECIPE = 'cifar-scratch';
 
 const id2labelOf = (names: string[]): Record<string, string> => Object.fromEntries(names.map((n, i) => [String(i), n]));
 
@@ -78,12 +83,53 @@ export function configFromFlags(flags: TrainFlags): TrainConfig {
     saveEvery: flags.saveEvery,
     augment: flags.augment,
     labelSmoothing: flags.labelSmoothing,
+    mixup: flags.mixup,
+    cutmix: flags.cutmix,
     ema: flags.ema,
     optimizer: { lr: flags.lr, weightDecay: flags.weightDecay },
   };
   // A recipe's pretrained checkpoint does not apply to a model chosen on the command line.
   if ((flags.model || flags.config) && flags.pretrained === undefined) overrides.pretrained = null;
-  return resolveTrainConfig(flags.recipe, overrides);
+  return resolveTrainConfig(flags.recipe ?? DEFAULT_RECIPE, overrides);
+}
+
+/** The flags that define a run, each with the value it sets in a run configuration. */
+const RUN_DEFINING_FLAGS: ReadonlyArray<{ flag: string; given: (f: TrainFlags) => unknown; saved: (c: TrainConfig) => unknown }> = [
+  { flag: '--recipe', given: (f) => f.recipe, saved: (c) => c.recipe },
+  { flag: '--model', given: (f) => f.model, saved: (c) => c.model },
+  { flag: '--config', given: (f) => f.config, saved: (c) => c.model },
+  { flag: '--pretrained', given: (f) => f.pretrained, saved: (c) => c.pretrained },
+  { flag: '--batch-size', given: (f) => f.batchSize, saved: (c) => c.batchSize },
+  { flag: '--lr', given: (f) => f.lr, saved: (c) => c.optimizer.lr },
+  { flag: '--weight-decay', given: (f) => f.weightDecay, saved: (c) => c.optimizer.weightDecay },
+  { flag: '--image-size', given: (f) => f.imageSize, saved: (c) => c.imageSize },
+  { flag: '--val-per-class', given: (f) => f.valPerClass, saved: (c) => c.valPerClass },
+  { flag: '--seed', given: (f) => f.seed, saved: (c) => c.seed },
+  { flag: '--augment', given: (f) => f.augment, saved: (c) => c.augment },
+  { flag: '--label-smoothing', given: (f) => f.labelSmoothing, saved: (c) => c.labelSmoothing },
+  { flag: '--mixup', given: (f) => f.mixup, saved: (c) => c.mixup },
+  { flag: '--cutmix', given: (f) => f.cutmix, saved: (c) => c.cutmix },
+];
+
+/** What `--resume` lets change: the run's length, what is kept and how each step is split. */
+const RESUME_MAY_CHANGE = '--epochs, --max-steps, --keep, --save-every, --ema and --micro-batch-size';
+
+/**
+ * Throw when a `--resume` flag would change the run saved in `stateFile`: a resumed run keeps its
+ * configuration, so a different `--lr` or `--augment` must not be dropped without a word. Flags
+ * equal to the saved values (the original command repeated) are accepted.
+ */
+export function checkResumeFlags(flags: TrainFlags, saved: TrainConfig, stateFile: string): void {
+  for (const { flag, given, saved: valueIn } of RUN_DEFINING_FLAGS) {
+    const value = given(flags);
+    const savedValue = valueIn(saved);
+    if (value === undefined || value === savedValue) continue;
+    throw new Error(
+      `--resume: ${flag} ${JSON.stringify(value)} is not this run's ${JSON.stringify(savedValue)} (${stateFile}); a resumed run keeps its ` +
+        `configuration and only ${RESUME_MAY_CHANGE} may change. Drop ${flag}, or start a new run from the checkpoint's weights ` +
+        `with --pretrained ${path.dirname(stateFile)} and a new --out`,
+    );
+  }
 }
 
 /** `a, b, c` for a message; long lists (ImageNet's 1000 classes) are cut. */
@@ -222,18 +268,22 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     const found = await findResumeCheckpoint(flags.out);
     if (!found) throw new Error(`--resume: no complete checkpoint (with trainer_state.json) under ${flags.out}`);
     resumeFrom = found.dir;
-    // The saved run configuration keeps the resumed run identical; only its length may change.
+    const stateFile = path.join(found.dir, 'trainer_state.json');
+    checkResumeFlags(flags, found.state.config, stateFile);
+    // The saved run configuration keeps the resumed run identical; only its length, what is kept
+    // and how a step is split into micro-batches (the same update) may change.
     config = validateTrainConfig(
       {
         ...found.state.config,
         epochs: flags.epochs ?? found.state.config.epochs,
+        microBatchSize: flags.microBatchSize ?? found.state.config.microBatchSize,
         maxSteps: flags.maxSteps ?? found.state.config.maxSteps,
         keep: flags.keep ?? found.state.config.keep,
         saveEvery: flags.saveEvery ?? found.state.config.saveEvery,
         // An average of the weights may be started on resume (it begins at the current weights).
         ema: flags.ema ?? found.state.config.ema,
       },
-      `${found.dir}/trainer_state.json`,
+      stateFile,
     );
   } else {
     configFile = flags.config === undefined ? undefined : await readConfigFile(flags.config);
@@ -370,7 +420,7 @@ export function registerTrain(program: Command): void {
     .option('--config <file>', 'a Hugging Face ViT config.json instead of a preset')
     .option('--pretrained <checkpoint>', 'start from a checkpoint folder, URL or Hub id (e.g. google/vit-base-patch16-224)')
     .option('--replace-head', "with --pretrained: train a new classifier head when the data's classes are not the checkpoint's (they must match otherwise)")
-    .addOption(new Option('--recipe <name>', 'training recipe').choices(RECIPE_NAMES as string[]).default('cifar-scratch'))
+    .addOption(new Option('--recipe <name>', `training recipe (default: ${DEFAULT_RECIPE})`).choices(RECIPE_NAMES as string[]))
     .option('--epochs <n>', 'epochs', positiveInt('--epochs'))
     .option('--batch-size <n>', 'images per optimizer step', positiveInt('--batch-size'))
     .option('--micro-batch-size <n>', 'images per forward/backward pass (gradient accumulation; default from a memory budget)', positiveInt('--micro-batch-size'))
@@ -389,6 +439,8 @@ export function registerTrain(program: Command): void {
     .option('--workers <n>', 'threads that compute gradients in parallel (data-parallel; 1 = this thread only)', positiveInt('--workers'), 1)
     .addOption(new Option('--augment <policy>', "augmentation policy (default: the recipe's)").choices(augmentPolicyNames()))
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)', nonNegativeNumber('--label-smoothing'))
+    .option('--mixup <alpha>', "mixup: blend each image with another of the batch by a Beta(alpha, alpha) share, and their labels alike (e.g. 0.8; 0 = off; default: the recipe's)", nonNegativeNumber('--mixup'))
+    .option('--cutmix <alpha>', "CutMix: paste a box of another image of the batch, labels by area, box share from Beta(alpha, alpha) (e.g. 1; 0 = off; with --mixup each batch uses one of the two; default: the recipe's)", nonNegativeNumber('--cutmix'))
     .option('--ema <decay>', "keep an exponential moving average of the weights with this decay (e.g. 0.999; 0 = none; default: the recipe's), validated each epoch and saved in each checkpoint's ema/ folder", nonNegativeNumber('--ema'))
     .option('--no-progress', 'no download/decoding progress bars')
     .action(async (flags: TrainFlags) => {
