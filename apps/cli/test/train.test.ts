@@ -96,16 +96,17 @@ describe('vitlens train', () => {
     expect(after.step).toBe(state.step + 2);
   }, 180_000);
 
-  it('--mixup and --cutmix reach the saved run; --resume refuses a flag that would change the run and accepts the original command', async () => {
+  it('--mixup, --cutmix and --drop-path reach the saved run; --resume refuses a flag that would change the run and accepts the original command', async () => {
     const out = path.join(root, 'mixing');
-    const first = await run(['train', ...common(), '--mixup', '0.8', '--cutmix', '1', '--max-steps', '1', '--out', out]);
+    const first = await run(['train', ...common(), '--mixup', '0.8', '--cutmix', '1', '--drop-path', '0.1', '--max-steps', '1', '--out', out]);
     expect(first.code, first.stderr).toBe(0);
     const saved = JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'));
-    expect(saved.config).toMatchObject({ mixup: 0.8, cutmix: 1, recipe: 'cifar-scratch' });
+    expect(saved.config).toMatchObject({ mixup: 0.8, cutmix: 1, dropPath: 0.1, recipe: 'cifar-scratch' });
 
     for (const [flag, value, savedValue] of [
       ['--lr', '0.5', '0.001'],
       ['--mixup', '0.2', '0.8'],
+      ['--drop-path', '0', '0.1'],
       ['--augment', 'randaugment', '"basic"'],
       ['--recipe', 'cifar-default', '"cifar-scratch"'],
     ]) {
@@ -119,11 +120,11 @@ describe('vitlens train', () => {
     expect((await readLines(path.join(out, 'metrics.jsonl'))).filter((l) => l.type === 'step').map((l) => l.step)).toEqual([1]);
 
     // The original command repeated with --resume (a new length, steps split in two) continues the run.
-    const again = await run(['train', ...common(), '--mixup', '0.8', '--cutmix', '1', '--max-steps', '2', '--micro-batch-size', '3', '--resume', '--out', out]);
+    const again = await run(['train', ...common(), '--mixup', '0.8', '--cutmix', '1', '--drop-path', '0.1', '--max-steps', '2', '--micro-batch-size', '3', '--resume', '--out', out]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/resuming from .*: epoch \d+, step 1/);
     const after = JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'));
-    expect(after).toMatchObject({ step: 2, config: { mixup: 0.8, cutmix: 1, microBatchSize: 3 } });
+    expect(after).toMatchObject({ step: 2, config: { mixup: 0.8, cutmix: 1, dropPath: 0.1, microBatchSize: 3 } });
   }, 120_000);
 
   it('rejects bad flags and values with the valid choices', async () => {
@@ -138,6 +139,8 @@ describe('vitlens train', () => {
     expect(resume.stderr).toMatch(/--resume: no complete checkpoint \(with trainer_state.json\) under .*nothing-here/);
     const mixup = await run(['train', '--data', data, '--mixup', '-1']);
     expect(mixup.stderr).toMatch(/--mixup expects a number ≥ 0, got '-1'/);
+    const dropPath = await run(['train', '--data', data, '--drop-path', '1']);
+    expect(dropPath.stderr).toMatch(/--drop-path expects a number in \[0, 1\), got '1'/);
     const help = await run(['train', '--help']);
     expect(help.stdout).toMatch(/--micro-batch-size <n>/);
     expect(help.stdout).toMatch(/--recipe <name> +training recipe \(default: cifar-scratch\)/);

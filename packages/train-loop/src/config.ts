@@ -40,6 +40,11 @@ export interface TrainConfig {
   augment: string;
   mixup: number;
   cutmix: number;
+  /**
+   * Stochastic depth: the probability of skipping a residual branch per image at the last layer,
+   * scaled linearly to 0 at the first (the model's `dropPathRate`); 0 = off.
+   */
+  dropPath: number;
   /** Images per class held out of the training folder for validation. */
   valPerClass: number;
   seed: number;
@@ -65,12 +70,13 @@ export type TrainConfigOverrides = Partial<Omit<TrainConfig, 'optimizer' | 'sche
 
 const ADAMW = { kind: 'adamw' as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentum: 0, nesterov: false };
 
-/** What every recipe shares: gradient clipping at 1, no mixing, 500 per class held out, seed 42. */
+/** What every recipe shares: gradient clipping at 1, no mixing, no stochastic depth, 500 per class held out, seed 42. */
 const RUN_DEFAULTS = {
   microBatchSize: null,
   clipNorm: 1,
   mixup: 0,
   cutmix: 0,
+  dropPath: 0,
   valPerClass: 500,
   seed: 42,
   maxSteps: null,
@@ -179,6 +185,9 @@ export function validateTrainConfig(c: TrainConfig, source = 'train config'): Tr
   if (typeof c.augment !== 'string') fail(source, 'augment', 'an augmentation policy name', c.augment);
   if (!num(c.mixup, 0)) fail(source, 'mixup', 'a number ≥ 0', c.mixup);
   if (!num(c.cutmix, 0)) fail(source, 'cutmix', 'a number ≥ 0', c.cutmix);
+  // Configurations saved before `dropPath` existed have none.
+  if (c.dropPath === undefined) c.dropPath = 0;
+  if (!num(c.dropPath, 0, 1, true)) fail(source, 'dropPath', 'in [0, 1) (0 = no stochastic depth)', c.dropPath);
   if (!int(c.valPerClass, 0)) fail(source, 'valPerClass', 'an integer ≥ 0', c.valPerClass);
   // Rng seeds are 32-bit: a larger seed would silently alias a smaller one.
   if (!int(c.seed, 0) || c.seed > 0xffff_ffff) fail(source, 'seed', 'an integer from 0 to 4294967295', c.seed);

@@ -102,7 +102,7 @@ export class LocalGradientEngine implements GradientEngine {
       const { value, grads } = tf.tidy(() => {
         const x = tf.tensor4d(batch.images.subarray(start * pixels, (start + n) * pixels), [n, h, w, c]); // [n, H, W, 3]
         return tf.variableGrads(() => {
-          const { logits } = this.model.forward(x, { training: opts.training, seed });
+          const { logits } = this.model.forward(x, { training: opts.training, seed, dropPathRate: opts.dropPathRate });
           return tf.mul(crossEntropy(logits, { labels, targets }, opts.labelSmoothing), share) as tf.Scalar;
         }, this.variables);
       });

@@ -118,7 +118,7 @@ async function trainStep(run: RunState, batch: Batch): Promise<{ line: StepMetri
   batch.images.dispose();
   const { loss, grads } = await engine.computeGradients(
     { images, shape, labels: batch.labels, targets: batch.targets },
-    { training: true, labelSmoothing: config.labelSmoothing, seed: dropoutSeed(config.seed, run.step) },
+    { training: true, labelSmoothing: config.labelSmoothing, seed: dropoutSeed(config.seed, run.step), dropPathRate: config.dropPath },
   );
   let gradNorm: number | null = null;
   const lr = learningRateAt(run.schedule, run.step);

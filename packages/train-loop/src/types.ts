@@ -10,7 +10,7 @@ export interface TrainableModel {
   /** Preprocessed `[B, H, W, 3]` float32 → `{ logits: [B, numClasses] }`; does not dispose its input. */
   forward(
     pixelValues: tf.Tensor4D,
-    opts?: { training?: boolean; seed?: number },
+    opts?: { training?: boolean; seed?: number; dropPathRate?: number },
   ): { logits: tf.Tensor2D; attentions?: tf.Tensor4D[]; hiddenStates?: tf.Tensor3D[] };
   /** Names of the parameters that get weight decay. */
   decayParamNames(): string[];
@@ -38,6 +38,8 @@ export interface GradientOptions {
   labelSmoothing: number;
   /** Dropout seed for this step. */
   seed: number;
+  /** Stochastic depth: the last layer's branch-skip probability (the model's `dropPathRate`); 0 when absent. */
+  dropPathRate?: number;
 }
 
 /** Computes the gradients of one batch; the trainer applies them. */

@@ -56,6 +56,25 @@ describe('LocalGradientEngine', () => {
     model.dispose();
   });
 
+  it('passes the stochastic-depth rate to the model: reproducible from the seed, off outside training, no leaks', async () => {
+    const model = ViTForImageClassification.create({ ...tinyConfig(), num_hidden_layers: 2 }, { seed: 3 });
+    const batch = gradientBatch(8);
+    const engine = new LocalGradientEngine(model, { microBatchSize: 8 });
+    const lossOf = async (opts: { training: boolean; dropPathRate?: number; seed: number }) => {
+      const r = await engine.computeGradients(batch, { labelSmoothing: 0, ...opts });
+      for (const g of r.grads.values()) g.dispose();
+      return r.loss;
+    };
+    const before = tf.memory().numTensors;
+    const plain = await lossOf({ training: true, seed: 1 });
+    const dropped = await lossOf({ training: true, dropPathRate: 0.9, seed: 1 });
+    expect(dropped).not.toBe(plain);
+    expect(await lossOf({ training: true, dropPathRate: 0.9, seed: 1 })).toBe(dropped);
+    expect(await lossOf({ training: false, dropPathRate: 0.9, seed: 1 })).toBe(await lossOf({ training: false, seed: 1 }));
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it('picks the micro-batch from the memory budget when none is given', () => {
     const config = createConfig('vit-tiny-patch4-32');
     const perImage = trainingBytesPerImage(config);

@@ -34,13 +34,15 @@ function runConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
     keep: 0,
     seed: 11,
     augment: 'basic',
+    dropPath: 0.3,
     ...overrides,
   });
 }
 
 function newModel(): ViTForImageClassification {
-  // Dropout on, so the test also covers the per-step dropout seeds.
-  return ViTForImageClassification.create(tinyConfig({ hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }), { seed: 4 });
+  // Dropout and stochastic depth on (two layers: the first never skips), so the tests also cover
+  // the per-step mask seeds.
+  return ViTForImageClassification.create(tinyConfig({ num_hidden_layers: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }), { seed: 4 });
 }
 
 function options(model: ViTForImageClassification, outDir: string, config: TrainConfig): TrainOptions {

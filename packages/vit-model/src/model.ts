@@ -11,7 +11,7 @@ import {
   numLabels,
 } from './config';
 import { type Architecture, type Layout, architectureOf, layoutOf } from './layouts';
-import { dropout, gelu, layerNorm, linear, patchEmbed } from './ops';
+import { dropPathMask, dropout, gelu, layerNorm, linear, patchEmbed } from './ops';
 import { createVariable, initialValue, layerPrefix, paramSpecs } from './params';
 
 export interface ForwardOptions {
@@ -23,6 +23,13 @@ export interface ForwardOptions {
   training?: boolean;
   /** Seed of the dropout masks; equal seeds give equal masks on every backend. */
   seed?: number;
+  /**
+   * Stochastic depth (with `training` only): for each image, skip a layer's attention branch and,
+   * separately, its MLP branch with probability `dropPathRate · i / (L − 1)` at layer `i` of `L`
+   * (0 at the first layer, `dropPathRate` at the last, as DeiT and timm), scaling kept branches by
+   * `1 / (1 − p)`. In [0, 1); default 0. Training-only, so the weights keep the HF layout.
+   */
+  dropPathRate?: number;
 }
 
 export interface ClassifierForwardOptions extends ForwardOptions {
@@ -258,6 +265,8 @@ export class VisionTransformer {
     this.checkInput(pixelValues);
     const c = this.config;
     const training = opts.training === true;
+    const dropPathRate = opts.dropPathRate ?? 0;
+    if (!(dropPathRate >= 0 && dropPathRate < 1)) throw new RangeError(`forward: dropPathRate must be in [0, 1), got ${dropPathRate}`);
     const rng = training ? new Rng(opts.seed ?? `${this.seed}:dropout:${this.dropoutCalls++}`) : undefined;
     const hiddenDrop = (x: tf.Tensor): tf.Tensor => (rng ? dropout(x, c.hidden_dropout_prob, rng) : x);
     const attentions: tf.Tensor4D[] = [];
@@ -266,7 +275,9 @@ export class VisionTransformer {
     for (let i = 0; i < c.num_hidden_layers; i++) {
       if (opts.outputHiddenStates) hiddenStates.push(hidden);
       const input = hidden;
-      const [next, probs] = tf.tidy(() => this.block(i, input, rng, opts.attentionOffsets?.[i]));
+      // timm's linspace(0, rate, L): the deeper the layer, the likelier its branches are skipped.
+      const layerDropPath = rng && c.num_hidden_layers > 1 ? (dropPathRate * i) / (c.num_hidden_layers - 1) : 0;
+      const [next, probs] = tf.tidy(() => this.block(i, input, rng, opts.attentionOffsets?.[i], layerDropPath));
       if (!opts.outputHiddenStates) input.dispose();
       hidden = next;
       if (opts.outputAttentions) attentions.push(probs);
@@ -318,8 +329,12 @@ export class VisionTransformer {
     return tf.add(tokens, this.param(`${e}position_embeddings`)) as tf.Tensor3D;
   }
 
-  /** One pre-norm encoder layer: returns the layer output [B, T, hidden] and the attention probabilities. */
-  private block(i: number, x: tf.Tensor3D, rng: Rng | undefined, attentionOffset?: tf.Tensor4D): [tf.Tensor3D, tf.Tensor4D] {
+  /**
+   * One pre-norm encoder layer: returns the layer output [B, T, hidden] and the attention
+   * probabilities. In training (`rng`), each residual branch of each image is skipped with
+   * probability `dropPath` (stochastic depth).
+   */
+  private block(i: number, x: tf.Tensor3D, rng: Rng | undefined, attentionOffset?: tf.Tensor4D, dropPath = 0): [tf.Tensor3D, tf.Tensor4D] {
     const c = this.config;
     const p = `${layerPrefix(this.layout)}${i}`;
     const [batch, tokens, hidden] = x.shape;
@@ -346,12 +361,14 @@ export class VisionTransformer {
     const merged = tf.reshape(tf.transpose(tf.reshape(context, [batch, heads, tokens, headDim]), [0, 2, 1, 3]), [batch, tokens, hidden]); // [B, T, hidden]
     let attnOut = linear(merged, this.param(`${p}.attention.output.dense.weight`), this.param(`${p}.attention.output.dense.bias`));
     if (rng) attnOut = dropout(attnOut, c.hidden_dropout_prob, rng);
+    if (rng && dropPath > 0) attnOut = tf.mul(attnOut, dropPathMask(batch, dropPath, rng)); // [B, T, hidden] · [B, 1, 1]
     const afterAttention = tf.add(attnOut, x); // first residual
 
     const normed2 = layerNorm(afterAttention, this.param(`${p}.layernorm_after.weight`), this.param(`${p}.layernorm_after.bias`), eps);
     const inter = gelu(linear(normed2, this.param(`${p}.intermediate.dense.weight`), this.param(`${p}.intermediate.dense.bias`))); // [B, T, mlp]
     let out = linear(inter, this.param(`${p}.output.dense.weight`), this.param(`${p}.output.dense.bias`)); // [B, T, hidden]
     if (rng) out = dropout(out, c.hidden_dropout_prob, rng);
+    if (rng && dropPath > 0) out = tf.mul(out, dropPathMask(batch, dropPath, rng)); // [B, T, hidden] · [B, 1, 1]
     return [tf.add(out, afterAttention) as tf.Tensor3D, probs]; // second residual
   }
 

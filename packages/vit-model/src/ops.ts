@@ -174,6 +174,18 @@ const geluSavingCdf = tf.customGrad(((x: tf.Tensor, save: GradSave) => {
 }) as unknown as CustomGradFn) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /**
+ * Stochastic depth's per-image mask `[batch, 1, 1]`, drawn from `rng`: 0 (the residual branch is
+ * skipped for that image) with probability `rate`, else `1 / (1 − rate)` so the expected branch
+ * output is unchanged. Broadcasts over a branch's `[batch, T, hidden]` output.
+ */
+export function dropPathMask(batch: number, rate: number, rng: Rng): tf.Tensor3D {
+  const scale = 1 / (1 - rate);
+  const mask = new Float32Array(batch);
+  for (let b = 0; b < batch; b++) mask[b] = rng.next() < rate ? 0 : scale;
+  return tf.tensor3d(mask, [batch, 1, 1], 'float32');
+}
+
+/**
  * Inverted dropout with a mask drawn from `rng` (so it is reproducible and the same on every
  * backend): kept elements are scaled by 1/(1 − rate).
  */

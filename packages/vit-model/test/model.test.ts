@@ -1,4 +1,4 @@
-import { initBackend, tf } from '@vitlens/core';
+import { Rng, initBackend, tf } from '@vitlens/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -12,6 +12,7 @@ import {
   parseConfig,
   processorToPreprocessOptions,
 } from '../src';
+import { dropPathMask } from '../src/ops';
 
 const tiny = () =>
   createConfig('vit-mini-patch4-32', { hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, image_size: 8 });
@@ -149,6 +150,54 @@ describe('ViTForImageClassification', () => {
     expect(run({})).toEqual(run({ training: false, seed: 9 }));
     x.dispose();
     m.dispose();
+  });
+
+  it('stochastic depth skips whole residual branches per image, deeper layers more often, only in training', () => {
+    const m = ViTForImageClassification.create({ ...tiny(), num_hidden_layers: 3 }, { seed: 3 });
+    const x = input(16, 8);
+    const hidden = (opts: object): Float32Array[] => {
+      const out = m.forward(x, { ...opts, outputHiddenStates: true });
+      const states = out.hiddenStates!.map((h) => h.dataSync().slice() as Float32Array);
+      tf.dispose([out.logits, ...out.hiddenStates!]);
+      return states; // embeddings, then each layer's output: [16 · T · hidden] each
+    };
+    const row = (a: Float32Array, b: number, len: number) => a.subarray(b * len, (b + 1) * len);
+    const before = tf.memory().numTensors;
+    const plain = hidden({});
+    // Without training, or with a rate of 0, nothing changes.
+    expect(hidden({ dropPathRate: 0.9 })).toEqual(plain);
+    expect(hidden({ training: true, seed: 4, dropPathRate: 0 })).toEqual(plain);
+    const dropped = hidden({ training: true, seed: 4, dropPathRate: 0.9 });
+    expect(hidden({ training: true, seed: 4, dropPathRate: 0.9 })).toEqual(dropped); // reproducible from the seed
+    const len = plain[0]!.length / 16; // T · hidden
+    // Layer 0 has rate 0: its output is the plain one.
+    expect(dropped[1]).toEqual(plain[1]);
+    // The last layer (rate 0.9): an image whose two branches were both skipped passes its input
+    // through unchanged; a kept branch is scaled by 1 / (1 − rate), so it changes the output.
+    let skipped = 0;
+    for (let b = 0; b < 16; b++) {
+      const input = row(dropped[2]!, b, len);
+      const output = row(dropped[3]!, b, len);
+      if (output.every((v, k) => v === input[k])) skipped++;
+    }
+    expect(skipped).toBeGreaterThan(4); // 0.81 of 16 expected; P(≤ 4) < 1e-5
+    expect(skipped).toBeLessThan(16); // P(16) = 0.81^16 ≈ 0.03 — pinned by the seed
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => m.forward(x, { training: true, dropPathRate: 1 })).toThrow(/dropPathRate must be in \[0, 1\), got 1/);
+    x.dispose();
+    m.dispose();
+  });
+
+  it("stochastic depth's mask is 0 with the rate's probability and 1 / (1 − rate) otherwise", () => {
+    const mask = dropPathMask(4000, 0.25, new Rng(1));
+    expect(mask.shape).toEqual([4000, 1, 1]);
+    const values = mask.dataSync();
+    const zeros = values.filter((v) => v === 0).length;
+    expect(values.every((v) => v === 0 || v === Math.fround(1 / 0.75))).toBe(true);
+    expect(zeros / 4000).toBeGreaterThan(0.22); // 0.25 ± 4.4 standard deviations
+    expect(zeros / 4000).toBeLessThan(0.28);
+    expect([...dropPathMask(8, 0.25, new Rng(1)).dataSync()]).toEqual([...values.subarray(0, 8)]);
+    mask.dispose();
   });
 
   it('rejects input of the wrong size with the expected shape', () => {

@@ -67,3 +67,12 @@ export function nonNegativeNumber(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/** Parse a probability in [0, 1) (e.g. a stochastic-depth rate), naming the flag on error. */
+export function probability(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n >= 0 && n < 1)) throw new InvalidArgumentError(`${flag} expects a number in [0, 1), got '${value}'`);
+    return n;
+  };
+}

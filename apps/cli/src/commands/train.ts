@@ -28,7 +28,7 @@ import {
 } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { ProgressBar } from '../progress';
-import { backendOption, nonNegativeInt, positiveInt, positiveNumber, nonNegativeNumber, seedInt } from './options';
+import { backendOption, probability, nonNegativeInt, positiveInt, positiveNumber, nonNegativeNumber, seedInt } from './options';
 
 export interface TrainFlags {
   data: string;
@@ -58,6 +58,7 @@ export interface TrainFlags {
   labelSmoothing?: number;
   mixup?: number;
   cutmix?: number;
+  dropPath?: number;
   ema?: number;
   progress?: boolean;
   replaceHead?: boolean;
@@ -85,6 +86,7 @@ export function configFromFlags(flags: TrainFlags): TrainConfig {
     labelSmoothing: flags.labelSmoothing,
     mixup: flags.mixup,
     cutmix: flags.cutmix,
+    dropPath: flags.dropPath,
     ema: flags.ema,
     optimizer: { lr: flags.lr, weightDecay: flags.weightDecay },
   };
@@ -109,6 +111,7 @@ const RUN_DEFINING_FLAGS: ReadonlyArray<{ flag: string; given: (f: TrainFlags) =
   { flag: '--label-smoothing', given: (f) => f.labelSmoothing, saved: (c) => c.labelSmoothing },
   { flag: '--mixup', given: (f) => f.mixup, saved: (c) => c.mixup },
   { flag: '--cutmix', given: (f) => f.cutmix, saved: (c) => c.cutmix },
+  { flag: '--drop-path', given: (f) => f.dropPath, saved: (c) => c.dropPath },
 ];
 
 /** What `--resume` lets change: the run's length, what is kept and how each step is split. */
@@ -441,6 +444,7 @@ export function registerTrain(program: Command): void {
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)', nonNegativeNumber('--label-smoothing'))
     .option('--mixup <alpha>', "mixup: blend each image with another of the batch by a Beta(alpha, alpha) share, and their labels alike (e.g. 0.8; 0 = off; default: the recipe's)", nonNegativeNumber('--mixup'))
     .option('--cutmix <alpha>', "CutMix: paste a box of another image of the batch, labels by area, box share from Beta(alpha, alpha) (e.g. 1; 0 = off; with --mixup each batch uses one of the two; default: the recipe's)", nonNegativeNumber('--cutmix'))
+    .option('--drop-path <rate>', "stochastic depth: each image skips a layer's attention or MLP branch with this probability at the last layer, linearly less at earlier ones (e.g. 0.1; 0 = off; in [0, 1))", probability('--drop-path'))
     .option('--ema <decay>', "keep an exponential moving average of the weights with this decay (e.g. 0.999; 0 = none; default: the recipe's), validated each epoch and saved in each checkpoint's ema/ folder", nonNegativeNumber('--ema'))
     .option('--no-progress', 'no download/decoding progress bars')
     .action(async (flags: TrainFlags) => {

@@ -1,4 +1,5 @@
 import type { ParamLayout } from './layout';
+import type { GradientOptions } from '../types';
 
 /** What a worker needs to build its replica; sent once as `workerData`. */
 export interface WorkerInit {
@@ -29,7 +30,7 @@ export type ToWorker =
       /** Soft targets [n, C] when the batch has them. */
       targets: SharedArrayBuffer | null;
       numClasses: number;
-      opts: { training: boolean; labelSmoothing: number; seed: number };
+      opts: GradientOptions;
     }
   | { type: 'close' };
 
