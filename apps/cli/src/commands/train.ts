@@ -433,7 +433,7 @@ export function registerTrain(program: Command): void {
     .option('--val-per-class <n>', 'images per class held out of the training data for validation', nonNegativeInt('--val-per-class'))
     .option('--max-steps <n>', 'stop after this many optimizer steps', positiveInt('--max-steps'))
     .option('--out <dir>', 'checkpoint folder', 'models/checkpoints')
-    .option('--resume', 'continue from the last checkpoint in --out')
+    .option('--resume', `continue the run in --out from its last checkpoint with its saved configuration (only ${RESUME_MAY_CHANGE} may change)`)
     .option('--seed <n>', 'seed of the split, shuffling, augmentation, dropout and initialisation (0 to 4294967295)', seedInt('--seed'))
     .option('--cache-dir <dir>', 'download and decoded-image cache (default: $VITLENS_CACHE_DIR or ~/.cache/vitlens)')
     .addOption(backendOption())
