@@ -25,8 +25,11 @@ export interface TrainerState {
   stepInEpoch: number;
   /** The trainer's RNG state at the start of epoch `epoch + 1`: replaying it replays that epoch's batches. */
   epochRngState: RngState;
-  /** Best validation accuracy so far and where it was reached. */
-  best: { metric: 'val_accuracy'; value: number | null; epoch: number | null; step: number | null };
+  /**
+   * Best validation accuracy so far and where it was reached: of the raw weights, or of their
+   * average (`val_accuracy_ema`, in the checkpoint's `ema/` folder) when that scored higher.
+   */
+  best: { metric: 'val_accuracy' | 'val_accuracy_ema'; value: number | null; epoch: number | null; step: number | null };
   /** Why this checkpoint was written. */
   reason: 'epoch' | 'step' | 'interrupt' | 'final';
   /** The full run configuration (recipe after flag overrides). */

@@ -162,8 +162,11 @@ async function stopAtInterrupt(run: RunState, batches: AsyncIterator<Batch>, end
 async function evaluateAndCheckpoint(run: RunState, end: EpochEnd): Promise<void> {
   const m = await validate(run);
   const mEma = await validateAverage(run);
-  const improved = m !== null && (run.best.value === null || m.accuracy > run.best.value);
-  if (m !== null && improved) run.best = { metric: 'val_accuracy', value: m.accuracy, epoch: run.epoch + 1, step: run.step };
+  // `best` names the checkpoint holding the best model so far, its raw weights or their average
+  // (ema/): ranking by the raw weights alone let `keep` prune the best average.
+  const score = m === null ? null : mEma !== null && mEma.accuracy > m.accuracy ? { metric: 'val_accuracy_ema' as const, value: mEma.accuracy } : { metric: 'val_accuracy' as const, value: m.accuracy };
+  const improved = score !== null && (run.best.value === null || score.value > run.best.value);
+  if (score !== null && improved) run.best = { ...score, epoch: run.epoch + 1, step: run.step };
   if (end.complete) run.epoch++;
   const seconds = (performance.now() - end.started) / 1000;
   const isBest = improved || run.best.value === null;

@@ -109,4 +109,25 @@ describe('train with an average of the weights (config.ema)', () => {
     for (const [name, got] of values(resumedAverage.params)) expect(Array.from(got), name).toEqual(Array.from(want.get(name)!));
     for (const m of [straight, averaged, raw, resumedModel, again, resumedAverage]) m.dispose();
   });
+
+  it('best names the checkpoint with the best model, raw or averaged, and keep never prunes it', async () => {
+    const outDir = path.join(root, 'best');
+    const model = newModel();
+    await run(model, outDir, { config: { ...config(), epochs: 4, keep: 1, seed: 4, ema: 0.6, optimizer: { ...config().optimizer, lr: 3e-3 } } });
+    const lines = (await fs.readFile(path.join(outDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const scores = lines
+      .filter((l) => l.type === 'epoch')
+      .map((e) => ({ epoch: e.epoch, raw: e.val_accuracy as number, ema: e.val_accuracy_ema as number }));
+    const top = Math.max(...scores.map((e) => Math.max(e.raw, e.ema)));
+    const first = scores.find((e) => Math.max(e.raw, e.ema) === top)!;
+    const state = await readTrainerState(path.join(outDir, 'best', 'trainer_state.json'));
+    expect(state.best).toMatchObject({ value: top, epoch: first.epoch, metric: first.ema > first.raw ? 'val_accuracy_ema' : 'val_accuracy' });
+    expect(state.epoch).toBe(first.epoch);
+    // In this run the best model is first reached by an average (epoch 2: 5 of 6 right, its raw
+    // weights 4 of 6); ranking by the raw weights alone named a later epoch and pruned this one.
+    expect(state.best.metric).toBe('val_accuracy_ema');
+    expect(first.ema).toBeGreaterThan(first.raw);
+    expect(await fs.readdir(outDir)).toContain(`epoch-00${first.epoch}`);
+    model.dispose();
+  });
 });

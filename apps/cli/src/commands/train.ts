@@ -404,7 +404,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       log(`interrupted at step ${result.step}: checkpoint ${result.lastCheckpoint}; continue with --resume --out ${flags.out}`);
       return 130;
     }
-    const best = result.best.value === null ? 'n/a' : `${(100 * result.best.value).toFixed(2)}% (epoch ${result.best.epoch})`;
+    const averaged = result.best.metric === 'val_accuracy_ema' ? `, average of the weights: ${path.join(flags.out, 'best', 'ema')}` : '';
+    const best = result.best.value === null ? 'n/a' : `${(100 * result.best.value).toFixed(2)}% (epoch ${result.best.epoch}${averaged})`;
     log(`done: ${result.step} steps; best val acc ${best}; last checkpoint ${path.join(flags.out, 'last')}`);
     return 0;
   } finally {
