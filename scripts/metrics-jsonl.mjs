@@ -72,3 +72,39 @@ function readEpochTexts(sources) {
   if (epochs.length === 0) throw new Error(`${sources.map((s) => s.file).join(' + ')}: no epoch lines with a validation accuracy`);
   return epochs;
 }
+
+/**
+ * The text of a metrics.jsonl up to and including the line of epoch `epoch`: what a later stage
+ * started from that epoch's checkpoint keeps of the stage before it (lines written after it, by a
+ * run that went on, are not part of the model). Throws, naming the file, when the epoch has no line.
+ */
+export function untilEpoch(file, epoch) {
+  const kept = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    kept.push(line);
+    let row;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      continue; // a torn line: kept as it is, readEpochs names and skips it
+    }
+    if (row.type === 'epoch' && row.epoch === epoch) return `${kept.join('\n')}\n`;
+  }
+  throw new Error(`${file}: no line for epoch ${epoch}; expected the run to have finished epoch ${epoch}`);
+}
+
+// node scripts/metrics-jsonl.mjs until-epoch <metrics.jsonl> <epoch> > <out>
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url).pathname)) {
+  const [command, file, epoch] = process.argv.slice(2);
+  if (command !== 'until-epoch' || !file || !/^\d+$/.test(epoch ?? '')) {
+    console.error('usage: node scripts/metrics-jsonl.mjs until-epoch <metrics.jsonl> <epoch> > <out>');
+    process.exit(2);
+  }
+  try {
+    process.stdout.write(untilEpoch(file, Number(epoch)));
+  } catch (error) {
+    console.error(`metrics-jsonl: ${error.message}`);
+    process.exit(1);
+  }
+}

@@ -163,8 +163,10 @@ run('node', ['apps/web/scripts/readme-screenshot.mjs']);
 const stages = stageMetrics(runDir);
 const title =
   args.title ??
-  (stages.length > 1
-    ? 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default then a RandAugment warm restart (native tensorflow backend)'
-    : 'vitlens train --recipe cifar-default (vit-mini-patch4-32, native tensorflow backend)');
+  (stages.length > 2
+    ? 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default, a RandAugment warm restart, then mixup/CutMix + stochastic depth (native tensorflow backend)'
+    : stages.length > 1
+      ? 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default then a RandAugment warm restart (native tensorflow backend)'
+      : 'vitlens train --recipe cifar-default (vit-mini-patch4-32, native tensorflow backend)');
 run('node', ['scripts/learning-curve.mjs', ...stages, '--out', 'results/learning-curve', '--target', '0.85', '--title', title]);
 console.log('done: update the figures in README.md and models/default/README.md from results/evaluation_results.txt');

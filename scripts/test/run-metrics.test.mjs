@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readEpochs, readStages } from '../metrics-jsonl.mjs';
+import { readEpochs, readStages, untilEpoch } from '../metrics-jsonl.mjs';
 
 const SCRIPTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const T0 = Date.parse('2026-11-01T00:00:00Z');
@@ -140,4 +140,21 @@ test('time-to-accuracy.mjs rejects a bad epoch budget and a missing config by na
   assert.match(run('--candidates', 'vit-mini-patch4-32:0').stderr, /--candidates vit-mini-patch4-32:0: the epoch budget after ':' must be a positive integer/);
   assert.match(run('--candidates', 'nowhere/config.json:2').stderr, /--candidates nowhere\/config.json:2: nowhere\/config.json does not exist/);
   assert.match(run('--also', path.join(dir, 'none')).stderr, /--also .*none: no metrics.jsonl there/);
+});
+
+test('untilEpoch keeps a stage up to the epoch a later stage started from, and names a missing epoch', () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'metrics.jsonl');
+  fs.writeFileSync(file, metricsText(4).text);
+  const kept = untilEpoch(file, 2);
+  const lines = kept.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => `${l.type}:${l.epoch}`), ['step:1', 'step:1', 'epoch:1', 'step:2', 'step:2', 'epoch:2']);
+  assert.throws(() => untilEpoch(file, 9), new RegExp(`${file.replace(/[.]/g, '\\.')}: no line for epoch 9`));
+  // The command-line form the training script uses.
+  const cli = spawnSync(process.execPath, [path.join(SCRIPTS, 'metrics-jsonl.mjs'), 'until-epoch', file, '2'], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.equal(cli.stdout, kept);
+  const missing = spawnSync(process.execPath, [path.join(SCRIPTS, 'metrics-jsonl.mjs'), 'until-epoch', file, '9'], { encoding: 'utf8' });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /no line for epoch 9/);
 });

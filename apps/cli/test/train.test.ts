@@ -96,6 +96,31 @@ describe('vitlens train', () => {
     expect(after.step).toBe(state.step + 2);
   }, 180_000);
 
+  it('--stop-after-epoch stops at that epoch with exit code 0 and keeps the plan; --resume finishes the run on the same schedule', async () => {
+    const out = path.join(root, 'chunks');
+    const first = await run(['train', ...common(), '--epochs', '3', '--keep', '1', '--stop-after-epoch', '1', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`stopped after epoch 1 of 3 (--stop-after-epoch 1): checkpoint ${path.join(out, 'epoch-001')}; continue with --resume --out ${out}`);
+    expect(first.stderr).not.toMatch(/done:/);
+    const paused = JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'));
+    expect(paused).toMatchObject({ epoch: 1, step: 3, reason: 'epoch', config: { epochs: 3 } });
+
+    const rest = await run(['train', '--data', data, '--backend', 'wasm', '--no-progress', '--resume', '--out', out]);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stderr).toMatch(/done: 9 steps/);
+    // One schedule over the 9 planned steps, continued across the stop: the same lr a straight run logs.
+    const straightOut = path.join(root, 'chunks-straight');
+    expect((await run(['train', ...common(), '--epochs', '3', '--keep', '1', '--out', straightOut])).code).toBe(0);
+    const lrs = async (dir: string) =>
+      (await readLines(path.join(dir, 'metrics.jsonl'))).filter((l) => l.type === 'step').map((l) => (l as unknown as { lr: number }).lr);
+    expect(await lrs(out)).toEqual(await lrs(straightOut));
+    expect((await lrs(out)).length).toBe(9);
+
+    const bad = await run(['train', ...common(), '--stop-after-epoch', '0', '--out', path.join(root, 'chunks-bad')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--stop-after-epoch/);
+  }, 180_000);
+
   it('--mixup, --cutmix and --drop-path reach the saved run; --resume refuses a flag that would change the run and accepts the original command', async () => {
     const out = path.join(root, 'mixing');
     const first = await run(['train', ...common(), '--mixup', '0.8', '--cutmix', '1', '--drop-path', '0.1', '--max-steps', '1', '--out', out]);

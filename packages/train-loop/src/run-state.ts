@@ -58,6 +58,13 @@ export interface TrainOptions {
   resumeFrom?: string;
   /** When aborted (Ctrl-C), the trainer saves a checkpoint of the current step and returns. */
   signal?: AbortSignal;
+  /**
+   * Return (status 'paused') once this many epochs are done, without changing the run's plan: the
+   * schedule still spans `config.epochs`, so a resume continues exactly where an uninterrupted run
+   * would be. A run already past it returns at once. For training in chunks and for branching a
+   * later stage from an epoch checkpoint that `keep` would otherwise prune.
+   */
+  stopAfterEpoch?: number;
   onStep?: (p: TrainProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
   onEvalProgress?: (done: number, total: number) => void;
@@ -69,8 +76,8 @@ export interface TrainOptions {
 export interface TrainResult {
   step: number;
   epoch: number;
-  /** 'done': all epochs or maxSteps; 'interrupted': the signal fired. */
-  status: 'done' | 'interrupted';
+  /** 'done': all epochs or maxSteps; 'interrupted': the signal fired; 'paused': `stopAfterEpoch` was reached. */
+  status: 'done' | 'interrupted' | 'paused';
   lastCheckpoint: string | null;
   best: TrainerState['best'];
   lastEval: ClassificationMetrics | null;

@@ -36,9 +36,14 @@ export function dropoutSeed(seed: number, step: number): number {
  * `config.seed` and the step, so a resumed run ends with the same weights as an uninterrupted one.
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const stopAfter = opts.stopAfterEpoch;
+  if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) {
+    throw new RangeError(`train: stopAfterEpoch must be an integer ≥ 1, got ${stopAfter}`);
+  }
   const run = await startRun(opts);
   try {
     while (run.epoch < run.config.epochs && run.step < run.totalSteps) {
+      if (stopAfter !== undefined && run.epoch >= stopAfter) return runResult(run, 'paused');
       if ((await runEpoch(run)) === 'interrupted') return runResult(run, 'interrupted');
     }
     return runResult(run, 'done');

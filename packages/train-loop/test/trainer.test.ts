@@ -99,6 +99,40 @@ describe('train', () => {
     second.dispose();
   });
 
+  it('stopAfterEpoch pauses at that epoch without changing the plan: the resumed run matches the uninterrupted one', async () => {
+    const config = runConfig();
+    const straight = newModel();
+    await train(options(straight, path.join(root, 'straight-pause'), config));
+
+    const outDir = path.join(root, 'paused');
+    const first = newModel();
+    const part = await train({ ...options(first, outDir, config), stopAfterEpoch: 1 });
+    expect(part).toMatchObject({ status: 'paused', step: 4, epoch: 1 });
+    expect(path.basename(part.lastCheckpoint!)).toBe('epoch-001');
+    first.dispose();
+
+    // Asking again for a run already there returns at once, training nothing.
+    const again = await loadCheckpoint(path.join(outDir, 'epoch-001'));
+    const idle = await train({ ...options(again, outDir, config), resumeFrom: path.join(outDir, 'epoch-001'), stopAfterEpoch: 1 });
+    expect(idle).toMatchObject({ status: 'paused', step: 4, epoch: 1 });
+    again.dispose();
+
+    const second = await loadCheckpoint(path.join(outDir, 'last'));
+    const rest = await train({ ...options(second, outDir, config), resumeFrom: path.join(outDir, 'last') });
+    expect(rest).toMatchObject({ status: 'done', step: 8, epoch: 2 });
+    const a = weights(straight);
+    for (const [name, v] of weights(second)) expect(Buffer.from(v.buffer).equals(Buffer.from(a.get(name)!.buffer)), name).toBe(true);
+    straight.dispose();
+    second.dispose();
+
+    const model = newModel();
+    await expect(train({ ...options(model, path.join(root, 'pause-bad'), config), stopAfterEpoch: 0 })).rejects.toThrow(
+      'train: stopAfterEpoch must be an integer ≥ 1, got 0',
+    );
+    await expect(fs.stat(path.join(root, 'pause-bad'))).rejects.toThrow();
+    model.dispose();
+  });
+
   it('a run stopped mid-epoch (Ctrl-C) resumes from that step and still matches the uninterrupted run', async () => {
     const config = runConfig({ epochs: 1 });
     const straight = newModel();

@@ -47,6 +47,8 @@ export interface TrainFlags {
   imageSize?: number;
   valPerClass?: number;
   maxSteps?: number;
+  /** Stop once this many epochs are done, keeping the run's plan (continue with --resume). */
+  stopAfterEpoch?: number;
   out: string;
   resume?: boolean;
   seed?: number;
@@ -364,6 +366,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       resumeFrom,
       ...(engine ? { engine } : {}),
       signal: controller.signal,
+      ...(flags.stopAfterEpoch !== undefined ? { stopAfterEpoch: flags.stopAfterEpoch } : {}),
       log,
       onStep: (p) => {
         if (!bar || barEpoch !== p.epoch) {
@@ -404,6 +407,13 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       log(`interrupted at step ${result.step}: checkpoint ${result.lastCheckpoint}; continue with --resume --out ${flags.out}`);
       return 130;
     }
+    if (result.status === 'paused') {
+      log(
+        `stopped after epoch ${result.epoch} of ${config.epochs} (--stop-after-epoch ${flags.stopAfterEpoch}): checkpoint ${result.lastCheckpoint}; ` +
+          `continue with --resume --out ${flags.out}`,
+      );
+      return 0;
+    }
     const averaged = result.best.metric === 'val_accuracy_ema' ? `, average of the weights: ${path.join(flags.out, 'best', 'ema')}` : '';
     const best = result.best.value === null ? 'n/a' : `${(100 * result.best.value).toFixed(2)}% (epoch ${result.best.epoch}${averaged})`;
     log(`done: ${result.step} steps; best val acc ${best}; last checkpoint ${path.join(flags.out, 'last')}`);
@@ -433,6 +443,11 @@ export function registerTrain(program: Command): void {
     .option('--image-size <n>', 'model input size (images are resized)', positiveInt('--image-size'))
     .option('--val-per-class <n>', 'images per class held out of the training data for validation', nonNegativeInt('--val-per-class'))
     .option('--max-steps <n>', 'stop after this many optimizer steps', positiveInt('--max-steps'))
+    .option(
+      '--stop-after-epoch <n>',
+      "stop once N epochs are done, as Ctrl-C would but at that epoch's checkpoint and with exit code 0; unlike --max-steps it leaves the run's plan (epochs, schedule) as it is, so --resume continues it exactly",
+      positiveInt('--stop-after-epoch'),
+    )
     .option('--out <dir>', 'checkpoint folder', 'models/checkpoints')
     .option('--resume', `continue the run in --out from its last checkpoint with its saved configuration (only ${RESUME_MAY_CHANGE} may change)`)
     .option('--seed <n>', 'seed of the split, shuffling, augmentation, dropout and initialisation (0 to 4294967295)', seedInt('--seed'))
