@@ -109,7 +109,7 @@ function shippedAccuracy() {
   const file = path.join(REPO, 'results/evaluation_results.json');
   if (!fs.existsSync(file)) return undefined;
   const report = JSON.parse(fs.readFileSync(file, 'utf8'));
-  return report.heldOut?.from === 'train' && typeof report.accuracy === 'number' ? report.accuracy : undefined;
+  return report.heldOut?.from === 'train' && report.subset === undefined && typeof report.accuracy === 'number' ? report.accuracy : undefined;
 }
 
 const args = parseArgs(process.argv.slice(2));

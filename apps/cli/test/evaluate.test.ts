@@ -103,6 +103,28 @@ describe('vitlens evaluate', () => {
     expect(r.stdout).toMatch(/^Validation Accuracy \(held out of 'train': 2 per class, seed 9\): /);
   }, 60_000);
 
+  it('--limit evaluates every class in equal shares (an image folder is sorted by class) and says it is part of the split', async () => {
+    const out = path.join(root, 'results-limit');
+    // 24 test images, 4 per class in folder order: a plain prefix of 12 would be three classes only.
+    const r = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--limit', '12', '--out', out, '--backend', 'wasm', '--no-progress']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(await fs.readFile(path.join(out, 'evaluation_results.json'), 'utf8'));
+    expect(json.perClass.map((c: { total: number }) => c.total)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(json).toMatchObject({ count: 12, subset: { of: 24 } });
+    const text = await fs.readFile(path.join(out, 'evaluation_results.txt'), 'utf8');
+    expect(text.split('\n')[0]).toMatch(/^Test Set Accuracy on 12 of its 24 images: \d{1,3}\.\d\d%$/);
+    expect(text).toMatch(/^Images: {6}12 of 24 \(the first of each class in turn\)$/m);
+    expect(r.stdout).toMatch(/^Test Set Accuracy on 12 of its 24 images: /);
+
+    // On the held-out split too; a limit at or above the split's size is the whole split.
+    const val = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--split', 'val', '--limit', '6', '--out', out, '--backend', 'wasm', '--no-progress']);
+    expect(val.code, val.stderr).toBe(0);
+    expect(val.stdout).toMatch(/^Validation Accuracy \(held out of 'train': 2 per class, seed 9\) on 6 of its 12 images: /);
+    const all = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--limit', '100', '--out', out, '--backend', 'wasm', '--no-progress']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/^Test Set Accuracy: \d{1,3}\.\d\d% \(24 images;/);
+  }, 60_000);
+
   it('names the problem for a folder that is not a checkpoint', async () => {
     const r = await run(['evaluate', '--checkpoint', path.join(root, 'nope'), '--data', data]);
     expect(r.code).not.toBe(0);

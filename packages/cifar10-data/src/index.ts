@@ -21,7 +21,7 @@ export {
 export { MAX_IMAGE_PIXELS, checkImageSize, decodeImage, readImageSize, sniffImageFormat, type DecodedImage } from './decode';
 export { resizeBilinearU8, shrinkToFitU8 } from './resize';
 export { DatasetAssembler, describeRepairs, type AssembleOptions } from './assemble';
-export { stratifiedSplit } from './split';
+export { balancedHead, stratifiedSplit } from './split';
 export { batchIterator } from './batch';
 export { compose, cutout, horizontalFlip, randomCrop } from './augment/basic';
 export { autocontrast, brightness, color, contrast, equalize, posterize, sharpness, solarize } from './augment/color';

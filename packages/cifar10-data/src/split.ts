@@ -39,3 +39,33 @@ export function stratifiedSplit(
   }
   return { train: Int32Array.from(train).sort(), val: Int32Array.from(val).sort() };
 }
+
+/**
+ * The first `count` of `indices` (default: every image) taken class by class in turn — the first
+ * image of each class, then the second of each, … — so a prefix of a split whose images are
+ * grouped by class (an image folder: all airplanes, then all automobiles, …) still has every class
+ * in equal shares (±1). Within a class the order of `indices` is kept; the result is sorted.
+ */
+export function balancedHead(labels: Uint8Array, numClasses: number, count: number, indices?: Int32Array): Int32Array {
+  if (!Number.isInteger(count) || count < 0) {
+    throw new DataError(`balancedHead: count must be a non-negative integer, got ${count}`, undefined, 'count');
+  }
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  const all = indices ?? Int32Array.from({ length: labels.length }, (_, i) => i);
+  for (const index of all) {
+    const label = labels[index];
+    if (label === undefined || label >= numClasses) {
+      throw new DataError(`balancedHead: image ${index} has label ${label}, expected a class below ${numClasses}`, undefined, 'labels');
+    }
+    byClass[label]!.push(index);
+  }
+  const picked: number[] = [];
+  const take = Math.min(count, all.length);
+  for (let round = 0; picked.length < take; round++) {
+    for (let c = 0; c < numClasses && picked.length < take; c++) {
+      const member = byClass[c]![round];
+      if (member !== undefined) picked.push(member);
+    }
+  }
+  return Int32Array.from(picked).sort();
+}

@@ -16,6 +16,11 @@ export interface EvaluationReport extends ClassificationMetrics {
   checkpoint: string;
   /** The TensorFlow.js backend that ran the model (e.g. 'wasm'), when known. */
   backend?: string;
+  /**
+   * Set when only part of the split was evaluated (`vitlens evaluate --limit`): `count` of its `of`
+   * images, taken class by class in turn (`balancedHead`). The accuracy heading says so.
+   */
+  subset?: { of: number };
   /** 'flip' when each image's probabilities were averaged with its mirror image's (`--tta flip`). */
   testTimeAugmentation?: 'flip';
   /** The command that made the report (e.g. `vitlens evaluate --split val …`), when known. */
@@ -35,11 +40,13 @@ export function reportPath(p: string, cwd: string = process.cwd()): string {
 /**
  * What the accuracy is of: `Test Set Accuracy` for a test split (the reference project's words),
  * `Validation Accuracy (held out of 'train': 500 per class, seed 42)` for a held-out validation
- * split, `Accuracy on 'train'` for any other split.
+ * split, `Accuracy on 'train'` for any other split; followed by `on 500 of its 10000 images` when
+ * only a subset was evaluated.
  */
-export function accuracyHeading(r: Pick<EvaluationReport, 'split' | 'heldOut'>): string {
-  if (r.heldOut) return `Validation Accuracy (held out of '${r.heldOut.from}': ${r.heldOut.perClass} per class, seed ${r.heldOut.seed})`;
-  return r.split === 'test' ? 'Test Set Accuracy' : `Accuracy on '${r.split}'`;
+export function accuracyHeading(r: Pick<EvaluationReport, 'split' | 'heldOut' | 'subset'> & { count?: number }): string {
+  const part = r.subset ? ` on ${r.count} of its ${r.subset.of} images` : '';
+  if (r.heldOut) return `Validation Accuracy (held out of '${r.heldOut.from}': ${r.heldOut.perClass} per class, seed ${r.heldOut.seed})${part}`;
+  return r.split === 'test' ? `Test Set Accuracy${part}` : `Accuracy on '${r.split}'${part}`;
 }
 
 const pct = (x: number | null): string => (x === null ? '   n/a' : `${(100 * x).toFixed(2)}%`);
@@ -55,7 +62,7 @@ export function formatEvaluationReport(r: EvaluationReport): string {
     `${accuracyHeading(r)}: ${pct(r.accuracy)}`,
     '',
     `Split:       ${r.split}`,
-    `Images:      ${r.count}`,
+    `Images:      ${r.count}${r.subset ? ` of ${r.subset.of} (the first of each class in turn)` : ''}`,
     `Data:        ${r.data}`,
     `Checkpoint:  ${r.checkpoint}`,
     ...(r.backend ? [`Backend:     ${r.backend}`] : []),

@@ -181,6 +181,15 @@ describe('evaluation metrics against hand-computed predictions', () => {
     expect(accuracyHeading({ split: 'train' })).toBe("Accuracy on 'train'");
   });
 
+  it('a report of part of a split says how many of its images, in the heading and the image count', () => {
+    const heldOut = { from: 'train', perClass: 500, seed: 42 };
+    const partial = report({ split: "validation (held out of 'train': 500 per class, seed 42)", heldOut, subset: { of: 5000 } });
+    const lines = formatEvaluationReport(partial).split('\n');
+    expect(lines[0]).toBe(`Validation Accuracy (held out of 'train': 500 per class, seed 42) on ${partial.count} of its 5000 images: 50.00%`);
+    expect(lines).toContain(`Images:      ${partial.count} of 5000 (the first of each class in turn)`);
+    expect(accuracyHeading({ split: 'test', subset: { of: 10000 }, count: 500 })).toBe('Test Set Accuracy on 500 of its 10000 images');
+  });
+
   it('reportPath writes paths relative to the working directory', () => {
     expect(reportPath('/work/main/apps/cli/dist/models/default', '/work/main')).toBe('apps/cli/dist/models/default');
     expect(reportPath('/work/shared/data/cifar10-jpeg/train', '/work/main')).toBe('../shared/data/cifar10-jpeg/train');

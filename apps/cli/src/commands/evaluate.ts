@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { initBackend } from '@vitlens/core';
-import { stratifiedSplit } from '@vitlens/cifar10-data';
+import { balancedHead, stratifiedSplit } from '@vitlens/cifar10-data';
 import { loadDataset } from '@vitlens/cifar10-data/node';
 import {
   type EvaluationReport,
@@ -96,7 +96,13 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluationRepor
       indices = stratifiedSplit(dataset.labels, names.length, heldOut).val;
       label = `validation (held out of '${split}': ${heldOut.valPerClass} per class, seed ${heldOut.seed})`;
     }
-    if (flags.limit !== undefined) indices = (indices ?? Int32Array.from({ length: dataset.count }, (_, i) => i)).subarray(0, flags.limit);
+    let subset: { of: number } | undefined;
+    if (flags.limit !== undefined) {
+      // A plain prefix of an image folder would be one class (its images are grouped by class).
+      subset = { of: indices?.length ?? dataset.count };
+      indices = balancedHead(dataset.labels, names.length, flags.limit, indices);
+      if (indices.length === subset.of) subset = undefined; // --limit at or above the split's size: all of it
+    }
     const total = indices?.length ?? dataset.count;
     log(`evaluating ${flags.checkpoint} on ${label} of ${dataset.source}: ${total} images`);
     const bar = new ProgressBar({ total, label: 'evaluate', unit: 'img' });
@@ -110,6 +116,7 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluationRepor
     const report: EvaluationReport = {
       split: label,
       ...(heldOut ? { heldOut: { from: split, perClass: heldOut.valPerClass, seed: heldOut.seed } } : {}),
+      ...(subset ? { subset } : {}),
       data: flags.data === 'cifar10' || flags.data === 'cifar-10' ? `cifar10 (the official binary release, '${split}')` : reportPath(dataset.source),
       checkpoint: checkpointName(flags.checkpoint),
       backend: backend.name,
@@ -138,7 +145,7 @@ export function registerEvaluate(program: Command): void {
     .option('--seed <n>', 'seed of the held-out split (default: the checkpoint\'s training seed)', nonNegativeInt('--seed'))
     .option('--out <dir>', 'report folder', 'results')
     .option('--batch-size <n>', 'images per inference batch', positiveInt('--batch-size'), 64)
-    .option('--limit <n>', 'evaluate only the first N images of the split', positiveInt('--limit'))
+    .option('--limit <n>', 'evaluate only N images of the split: the first of each class in turn, so every class has an equal share', positiveInt('--limit'))
     .addOption(new Option('--tta <kind>', "test-time augmentation: 'flip' averages the class probabilities of each image and its mirror image").choices(['none', 'flip']).default('none'))
     .option('--cache-dir <dir>', 'download and decoded-image cache (default: $VITLENS_CACHE_DIR or ~/.cache/vitlens)')
     .addOption(backendOption())
