@@ -1,6 +1,21 @@
 import { Rng } from '@vitlens/core';
 import { DataError } from './errors';
 
+/** The image indices of each class, in the order given (default: every image); `caller` names the error. */
+function groupByClass(labels: Uint8Array, numClasses: number, caller: string, indices?: Int32Array): number[][] {
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  const count = indices?.length ?? labels.length;
+  for (let k = 0; k < count; k++) {
+    const index = indices ? indices[k]! : k;
+    const label = labels[index];
+    if (label === undefined || label >= numClasses) {
+      throw new DataError(`${caller}: labels[${index}] is ${label}, not below numClasses ${numClasses}`, undefined, 'labels');
+    }
+    byClass[label]!.push(index);
+  }
+  return byClass;
+}
+
 /**
  * Hold out `valPerClass` images of every class for validation, chosen by a seeded shuffle of each
  * class's indices. The same labels and seed always give the same split; both index lists are sorted.
@@ -13,14 +28,7 @@ export function stratifiedSplit(
   if (!Number.isInteger(opts.valPerClass) || opts.valPerClass < 0) {
     throw new DataError(`stratifiedSplit: valPerClass must be a non-negative integer, got ${opts.valPerClass}`, undefined, 'valPerClass');
   }
-  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i]!;
-    if (label >= numClasses) {
-      throw new DataError(`stratifiedSplit: labels[${i}] is ${label}, not below numClasses ${numClasses}`, undefined, 'labels');
-    }
-    byClass[label]!.push(i);
-  }
+  const byClass = groupByClass(labels, numClasses, 'stratifiedSplit');
   const rng = new Rng(opts.seed);
   const val: number[] = [];
   const train: number[] = [];
@@ -50,17 +58,9 @@ export function balancedHead(labels: Uint8Array, numClasses: number, count: numb
   if (!Number.isInteger(count) || count < 0) {
     throw new DataError(`balancedHead: count must be a non-negative integer, got ${count}`, undefined, 'count');
   }
-  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
-  const all = indices ?? Int32Array.from({ length: labels.length }, (_, i) => i);
-  for (const index of all) {
-    const label = labels[index];
-    if (label === undefined || label >= numClasses) {
-      throw new DataError(`balancedHead: image ${index} has label ${label}, expected a class below ${numClasses}`, undefined, 'labels');
-    }
-    byClass[label]!.push(index);
-  }
+  const byClass = groupByClass(labels, numClasses, 'balancedHead', indices);
   const picked: number[] = [];
-  const take = Math.min(count, all.length);
+  const take = Math.min(count, indices?.length ?? labels.length);
   for (let round = 0; picked.length < take; round++) {
     for (let c = 0; c < numClasses && picked.length < take; c++) {
       const member = byClass[c]![round];

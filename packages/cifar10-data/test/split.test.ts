@@ -54,6 +54,6 @@ describe('balancedHead', () => {
 
   it('names a bad count and a label out of range', () => {
     expect(() => balancedHead(labels, 3, -1)).toThrowError('balancedHead: count must be a non-negative integer, got -1');
-    expect(() => balancedHead(labels, 2, 5)).toThrowError('balancedHead: image 60 has label 2, expected a class below 2');
+    expect(() => balancedHead(labels, 2, 5)).toThrowError('balancedHead: labels[60] is 2, not below numClasses 2');
   });
 });
