@@ -163,7 +163,9 @@ run('node', ['apps/web/scripts/readme-screenshot.mjs']);
 const stages = stageMetrics(runDir);
 const title =
   args.title ??
-  (stages.length > 2
+  (stages.length > 3
+    ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), then widened to hidden 256 (native tensorflow backend)'
+    : stages.length > 2
     ? 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default, a RandAugment warm restart, then mixup/CutMix + stochastic depth (native tensorflow backend)'
     : stages.length > 1
       ? 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default then a RandAugment warm restart (native tensorflow backend)'

@@ -45,6 +45,7 @@ export {
 export { countForwardFlops, forwardFlopsBreakdown, type ForwardFlops } from './flops';
 export { bicubicResize, interpolatePositionEmbeddings } from './bicubic';
 export { paramSpecs, type ParamSpec } from './params';
+export { WidenError, widenModel, widenWeights, type ParamValue, type WidenOptions } from './widen';
 export {
   DEFAULT_TOPK,
   load,

@@ -326,8 +326,12 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     }
   }
   const { stepsPerEpoch, totalSteps } = planSteps(config, split.train.length);
+  // What is trained: with --pretrained the checkpoint's shape, not the recipe's preset name.
+  const shape = model.config;
+  const what = config.pretrained ? config.pretrained : config.model;
   log(
-    `training ${config.model}${config.pretrained ? ` from ${config.pretrained}` : ''} with recipe ${config.recipe}: ` +
+    `training ${what} (hidden ${shape.hidden_size}, ${shape.num_hidden_layers} layers, ${shape.num_attention_heads} heads, ` +
+      `patch ${shape.patch_size}; ${(model.numParams() / 1e6).toFixed(2)} M parameters) with recipe ${config.recipe}: ` +
       `${config.epochs} epochs × ${stepsPerEpoch} steps of ${config.batchSize} (${totalSteps} steps), ${config.optimizer.kind} lr ${config.optimizer.lr}; checkpoints in ${flags.out}`,
   );
 

@@ -1,0 +1,216 @@
+import { Rng } from '@vitlens/core';
+import { type ViTConfig, parseConfig } from './config';
+import type { Layout } from './layouts';
+import { VisionTransformer } from './model';
+import { paramSpecs } from './params';
+
+/**
+ * Function-preserving widening ("Net2WiderNet" for a transformer's residual stream): a model of
+ * hidden size h becomes one of hidden size k·h, with the same number of heads (each k times wider)
+ * and the same MLP size, that computes the same logits and the same attention maps. Training the
+ * wider model then starts where the narrow one stopped instead of from scratch.
+ *
+ * How every value keeps its meaning (x: the narrow residual stream, X: the wide one):
+ * - Writers of the residual stream (patch projection, CLS/distillation tokens, position
+ *   embeddings, attention output and MLP output rows and biases, LayerNorm gains and biases) are
+ *   copied k times, so X = [x, x, …, x] (k copies side by side). LayerNorm's mean and variance over
+ *   X equal those over x, so every LayerNorm output is copied the same way.
+ * - Readers of the residual stream (query, key, value, MLP input, classifier) see each input k
+ *   times: their input columns are copied and divided by k, so W'X = Wx.
+ * - Per head, query/key/value dims are copied the same way ([q_h, q_h, …]): a score over the wide
+ *   head is k·q·k, and the wider head divides by √(k·d) instead of √d, so queries are scaled by
+ *   1/√k to keep every score (and every attention probability) unchanged. The attention output
+ *   projection reads the copied context as the readers above.
+ *
+ * Exact copies would stay copies for ever (their gradients are equal), so each reader also gets
+ * noise that sums to zero over the k copies of one input: W'X is still exactly Wx while X's copies
+ * are equal, and the copies start to differ from the first step of training.
+ */
+export interface WidenOptions {
+  /** The new hidden size is `factor` × the old one: an integer ≥ 2 (default 2). */
+  factor?: number;
+  /** Std of the noise added to the readers' copied columns before it is centred to sum to zero (default: the config's `initializer_range`); 0 copies exactly. */
+  noiseStd?: number;
+  /** Seed of that noise (default 0): the same seed gives the same weights. */
+  seed?: number | string;
+}
+
+/** A model that cannot be widened, or options that make no sense; the message names which. */
+export class WidenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WidenError';
+  }
+}
+
+/** One parameter's value: its HF shape and its row-major float32 data. */
+export interface ParamValue {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Where each index of a widened axis takes its value from, and which copy of that source it is. */
+interface AxisMap {
+  /** source[i]: the narrow index that wide index i copies. */
+  source: Int32Array;
+  /** copy[i]: 0..k-1, which of the k copies of source[i] index i is. */
+  copy: Int32Array;
+}
+
+/** The residual stream: wide index j copies narrow index j mod h ([x, x, …]). */
+function residualMap(hidden: number, factor: number): AxisMap {
+  const source = new Int32Array(hidden * factor);
+  const copy = new Int32Array(hidden * factor);
+  for (let j = 0; j < source.length; j++) {
+    source[j] = j % hidden;
+    copy[j] = Math.floor(j / hidden);
+  }
+  return { source, copy };
+}
+
+/** Attention dims, head by head: wide head dim t of head n copies narrow dim t mod d of the same head. */
+function headMap(hidden: number, heads: number, factor: number): AxisMap {
+  const headDim = hidden / heads;
+  const wideHeadDim = headDim * factor;
+  const source = new Int32Array(hidden * factor);
+  const copy = new Int32Array(hidden * factor);
+  for (let j = 0; j < source.length; j++) {
+    const head = Math.floor(j / wideHeadDim);
+    const t = j % wideHeadDim;
+    source[j] = head * headDim + (t % headDim);
+    copy[j] = Math.floor(t / headDim);
+  }
+  return { source, copy };
+}
+
+/** How one parameter widens, viewed as a matrix [rows, cols]. */
+interface Rule {
+  test: RegExp;
+  /** 'linear': [out, in] (or a conv [out, …] flattened to [out, rest]); 'vector': last axis widens, the rest flattened into rows. */
+  view: 'linear' | 'vector';
+  rows?: 'residual' | 'head';
+  cols?: 'residual' | 'head';
+  /** Columns are read copies: divide by the factor and add zero-sum noise. */
+  readsCopies?: boolean;
+  /** Multiply by 1/√factor (queries). */
+  query?: boolean;
+}
+
+// Keys relative to the layout's prefix (`vit.`, `deit.` or none). Order matters: the attention
+// output projection before the MLP output.
+const RULES: Rule[] = [
+  { test: /^embeddings\.(cls_token|distillation_token|position_embeddings)$/, view: 'vector', cols: 'residual' },
+  { test: /^embeddings\.patch_embeddings\.projection\.weight$/, view: 'linear', rows: 'residual' },
+  { test: /^embeddings\.patch_embeddings\.projection\.bias$/, view: 'vector', cols: 'residual' },
+  { test: /\.attention\.attention\.query\.weight$/, view: 'linear', rows: 'head', cols: 'residual', readsCopies: true, query: true },
+  { test: /\.attention\.attention\.query\.bias$/, view: 'vector', cols: 'head', query: true },
+  { test: /\.attention\.attention\.(key|value)\.weight$/, view: 'linear', rows: 'head', cols: 'residual', readsCopies: true },
+  { test: /\.attention\.attention\.(key|value)\.bias$/, view: 'vector', cols: 'head' },
+  { test: /\.attention\.output\.dense\.weight$/, view: 'linear', rows: 'residual', cols: 'head', readsCopies: true },
+  { test: /\.attention\.output\.dense\.bias$/, view: 'vector', cols: 'residual' },
+  { test: /\.intermediate\.dense\.weight$/, view: 'linear', cols: 'residual', readsCopies: true },
+  { test: /\.intermediate\.dense\.bias$/, view: 'vector' },
+  { test: /\.output\.dense\.weight$/, view: 'linear', rows: 'residual' },
+  { test: /\.output\.dense\.bias$/, view: 'vector', cols: 'residual' },
+  { test: /(^|\.)layernorm(_before|_after)?\.(weight|bias)$/, view: 'vector', cols: 'residual' },
+  { test: /^(classifier|cls_classifier|distillation_classifier)\.weight$/, view: 'linear', cols: 'residual', readsCopies: true },
+  { test: /^(classifier|cls_classifier|distillation_classifier)\.bias$/, view: 'vector' },
+];
+
+function identity(n: number): AxisMap {
+  return { source: Int32Array.from({ length: n }, (_, i) => i), copy: new Int32Array(n) };
+}
+
+/** One parameter widened by its rule; `rng` draws the zero-sum noise of readers. */
+function widenParam(name: string, value: ParamValue, rule: Rule, maps: Record<'residual' | 'head', AxisMap>, factor: number, noiseStd: number, rng: Rng): ParamValue {
+  const { shape, data } = value;
+  // The matrix view [rows, cols] of the stored tensor.
+  const rows = rule.view === 'linear' ? (shape[0] as number) : shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const cols = data.length / rows;
+  const rowMap = rule.rows ? maps[rule.rows] : identity(rows);
+  const colMap = rule.cols ? maps[rule.cols] : identity(cols);
+  if (rowMap.source.length / (rule.rows ? factor : 1) !== rows || colMap.source.length / (rule.cols ? factor : 1) !== cols) {
+    throw new WidenError(`${name}: shape [${shape.join(', ')}] does not match the config's hidden_size`);
+  }
+  const wideRows = rowMap.source.length;
+  const wideCols = colMap.source.length;
+  const scale = (rule.readsCopies ? 1 / factor : 1) * (rule.query ? 1 / Math.sqrt(factor) : 1);
+  const out = new Float32Array(wideRows * wideCols);
+  for (let r = 0; r < wideRows; r++) {
+    const from = (rowMap.source[r] as number) * cols;
+    for (let c = 0; c < wideCols; c++) out[r * wideCols + c] = (data[from + (colMap.source[c] as number)] as number) * scale;
+  }
+  if (rule.readsCopies && noiseStd > 0) addZeroSumNoise(out, wideRows, colMap, cols, factor, noiseStd, rng);
+  // The widened axis keeps its place: [out, …] for linear/conv, the last axis for vectors.
+  const wideShape = rule.view === 'linear' ? [wideRows, ...shape.slice(1)] : [...shape];
+  if (rule.view === 'linear' && shape.length > 2) {
+    // a conv weight [out, c, p, p]: only `out` widens (its columns are never widened)
+  } else if (rule.view === 'linear') wideShape[1] = wideCols;
+  else wideShape[wideShape.length - 1] = wideCols;
+  return { shape: wideShape, data: out };
+}
+
+/** Per row, noise on the k copies of each narrow column that sums to zero, so the row's output is unchanged. */
+function addZeroSumNoise(out: Float32Array, rows: number, colMap: AxisMap, narrowCols: number, factor: number, std: number, rng: Rng): void {
+  const wideCols = colMap.source.length;
+  // copiesOf[s * factor + copy] = the wide column holding that copy of narrow column s
+  const copiesOf = new Int32Array(narrowCols * factor);
+  for (let c = 0; c < wideCols; c++) copiesOf[(colMap.source[c] as number) * factor + (colMap.copy[c] as number)] = c;
+  const draws = new Float32Array(factor);
+  for (let r = 0; r < rows; r++) {
+    for (let s = 0; s < narrowCols; s++) {
+      rng.fillNormal(draws, 0, std);
+      let mean = 0;
+      for (const d of draws) mean += d / factor;
+      for (let i = 0; i < factor; i++) {
+        const at = r * wideCols + (copiesOf[s * factor + i] as number);
+        out[at] = (out[at] as number) + (draws[i] as number) - mean;
+      }
+    }
+  }
+}
+
+/**
+ * The widened config and weights of a model given as HF state-dict values (keys with the layout's
+ * prefix, as `paramSpecs` names them). Throws a `WidenError` naming the parameter or option at fault.
+ */
+export function widenWeights(
+  config: ViTConfig,
+  layout: Layout,
+  values: ReadonlyMap<string, ParamValue>,
+  options: WidenOptions = {},
+): { config: ViTConfig; values: Map<string, ParamValue> } {
+  const factor = options.factor ?? 2;
+  if (!Number.isInteger(factor) || factor < 2) throw new WidenError(`factor must be an integer ≥ 2, got ${factor}`);
+  const noiseStd = options.noiseStd ?? config.initializer_range;
+  if (!(Number.isFinite(noiseStd) && noiseStd >= 0)) throw new WidenError(`noiseStd must be a number ≥ 0, got ${noiseStd}`);
+  if (layout.pooler) {
+    throw new WidenError(`${layout.architecture} with a pooler cannot be widened: its tanh(dense(CLS)) output would change; drop the pooler first`);
+  }
+  const hidden = config.hidden_size;
+  const wide = parseConfig({ ...config, hidden_size: hidden * factor }, 'widened config');
+  const maps = { residual: residualMap(hidden, factor), head: headMap(hidden, config.num_attention_heads, factor) };
+  const rng = new Rng(options.seed ?? 0).fork('widen');
+  const out = new Map<string, ParamValue>();
+  for (const spec of paramSpecs(config, layout)) {
+    const value = values.get(spec.name);
+    if (!value) throw new WidenError(`no value for ${spec.name}`);
+    if (value.shape.join(',') !== spec.shape.join(',')) {
+      throw new WidenError(`${spec.name}: shape [${value.shape.join(', ')}], expected [${spec.shape.join(', ')}] for hidden_size ${hidden}`);
+    }
+    const relative = spec.name.startsWith(layout.prefix) ? spec.name.slice(layout.prefix.length) : spec.name;
+    const rule = RULES.find((r) => r.test.test(relative));
+    if (!rule) throw new WidenError(`${spec.name}: no widening rule for this parameter`);
+    out.set(spec.name, widenParam(spec.name, value, rule, maps, factor, noiseStd, rng.fork(spec.name)));
+  }
+  return { config: wide, values: out };
+}
+
+/** A new model `factor` times as wide that computes what `model` computes (see `WidenOptions`); `model` is left as it was. */
+export function widenModel(model: VisionTransformer, options: WidenOptions = {}): VisionTransformer {
+  const values = new Map<string, ParamValue>();
+  for (const [name, variable] of model.params) values.set(name, { shape: [...variable.shape], data: variable.dataSync() as Float32Array });
+  const widened = widenWeights(model.config, model.layout, values, options);
+  const data = new Map([...widened.values].map(([name, v]) => [name, v.data]));
+  return VisionTransformer.fromValues(widened.config, model.layout, { ...model.processor }, data, options.seed ?? 0);
+}
