@@ -3,8 +3,12 @@
 // checkpoint in the repository for the next session (models/default-run), and regenerate what is
 // measured with the shipped model (results/).
 //
-//   node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema]
+//   node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema] [--dtype f16|f32]
 //                               [--dry-run] [--copy-only] [--snapshot-only] [--force] [--title <learning-curve title>]
+//
+// The shipped weights are stored as float16 (--dtype f16, the default: half the download for the
+// page and the npm package; every figure in results/ is measured with them, loaders upcast to
+// float32); --dtype f32 copies them as trained. models/default-run keeps float32 for exact resume.
 //
 // Without --checkpoint it takes the checkpoint folder still on disk whose validation accuracy (raw
 // weights or their average, whichever is higher, from metrics.jsonl) is best. --copy-only stops
@@ -19,6 +23,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyAsFloat16 } from './float16-weights.mjs';
 import { readEpochs } from './metrics-jsonl.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,25 +34,28 @@ const PNPM = ['-y', 'pnpm@10.34.8'];
 const EARLIER = 'earlier-stages';
 
 function parseArgs(argv) {
-  const args = { run: undefined, checkpoint: undefined, weights: undefined, copyOnly: false, snapshotOnly: false, dryRun: false, force: false, title: undefined };
+  const args = { run: undefined, checkpoint: undefined, weights: undefined, dtype: 'f16', copyOnly: false, snapshotOnly: false, dryRun: false, force: false, title: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--checkpoint') args.checkpoint = argv[++i];
     else if (a === '--weights') args.weights = argv[++i];
+    else if (a === '--dtype') args.dtype = argv[++i];
     else if (a === '--copy-only') args.copyOnly = true;
     else if (a === '--dry-run') args.dryRun = true;
     else if (a === '--snapshot-only') args.snapshotOnly = true;
     else if (a === '--title') args.title = argv[++i];
     else if (a === '--force') args.force = true;
-    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --checkpoint <epoch-NNN>, --weights raw|ema, --dry-run, --copy-only, --snapshot-only, --force, --title <text>`);
+    else if (a.startsWith('--')) throw new Error(`unknown option '${a}'; valid: --checkpoint <epoch-NNN>, --weights raw|ema, --dtype f16|f32, --dry-run, --copy-only, --snapshot-only, --force, --title <text>`);
     else args.run = a;
   }
   if (!args.run) throw new Error('usage: node scripts/ship-model.mjs <run folder> [--checkpoint epoch-NNN] [--weights raw|ema] [--copy-only]');
   if (args.weights !== undefined && args.weights !== 'raw' && args.weights !== 'ema') {
     throw new Error(`--weights: expected 'raw' or 'ema', got '${args.weights}'`);
   }
+  if (args.dtype !== 'f16' && args.dtype !== 'f32') throw new Error(`--dtype: expected 'f16' or 'f32', got '${args.dtype}'`);
   return args;
 }
+
 
 /** The epoch checkpoints still on disk with their validation accuracies, best first. */
 function candidates(run) {
@@ -68,11 +76,11 @@ function candidates(run) {
 }
 
 /** Replace `target` by a fresh copy built in a sibling temporary folder, so it is never half-written. */
-function replaceFolder(target, fill) {
+async function replaceFolder(target, fill) {
   const staging = `${target}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
-  fill(staging);
+  await fill(staging);
   const old = `${target}.old-${process.pid}`;
   if (fs.existsSync(target)) fs.renameSync(target, old);
   fs.renameSync(staging, target);
@@ -92,10 +100,10 @@ function stageMetrics(runDir) {
 }
 
 /** models/default-run ← the run's `last` checkpoint and its metrics (everything a resume needs). */
-function snapshotRun(runDir) {
+async function snapshotRun(runDir) {
   const last = fs.realpathSync(path.join(runDir, 'last'));
   const snapshotReadme = fs.readFileSync(path.join(SNAPSHOT, 'README.md'), 'utf8');
-  replaceFolder(SNAPSHOT, (staging) => {
+  await replaceFolder(SNAPSHOT, (staging) => {
     fs.cpSync(last, path.join(staging, path.basename(last)), { recursive: true, dereference: true });
     fs.copyFileSync(path.join(runDir, 'metrics.jsonl'), path.join(staging, 'metrics.jsonl'));
     if (fs.existsSync(path.join(runDir, EARLIER))) fs.cpSync(path.join(runDir, EARLIER), path.join(staging, EARLIER), { recursive: true });
@@ -115,7 +123,7 @@ function shippedAccuracy() {
 const args = parseArgs(process.argv.slice(2));
 const runDir = path.resolve(args.run);
 if (args.snapshotOnly) {
-  snapshotRun(runDir);
+  await snapshotRun(runDir);
   process.exit(0);
 }
 let choices = candidates(runDir);
@@ -141,14 +149,15 @@ console.log(`shipping ${chosen.name} (${chosen.weights} weights, epoch ${chosen.
 const checkpointDir = path.join(runDir, chosen.name);
 const weightsDir = chosen.weights === 'ema' ? path.join(checkpointDir, 'ema') : checkpointDir;
 const readme = fs.readFileSync(path.join(SHIPPED, 'README.md'), 'utf8');
-replaceFolder(SHIPPED, (staging) => {
+await replaceFolder(SHIPPED, async (staging) => {
   for (const file of MODEL_FILES) fs.copyFileSync(path.join(weightsDir, file), path.join(staging, file));
+  if (args.dtype === 'f16') await copyAsFloat16(path.join(weightsDir, 'model.safetensors'), path.join(staging, 'model.safetensors'));
   // The trainer state names the seed and split, so `evaluate --split val` rebuilds the same held-out images.
   fs.copyFileSync(path.join(checkpointDir, 'trainer_state.json'), path.join(staging, 'trainer_state.json'));
   fs.writeFileSync(path.join(staging, 'README.md'), readme);
 });
 
-snapshotRun(runDir);
+await snapshotRun(runDir);
 if (args.copyOnly) process.exit(0);
 
 const cli = 'apps/cli/dist/bin.js';

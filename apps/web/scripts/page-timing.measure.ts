@@ -4,20 +4,34 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@vitlens/core';
 import { writeJsonAtomic } from '@vitlens/core/node';
-import { CIFAR10_CLASS_NAMES, createConfig, ViTForImageClassification } from '@vitlens/vit-model';
+import { CIFAR10_CLASS_NAMES, type ViTConfig, ViTForImageClassification, geometry, parseConfig } from '@vitlens/vit-model';
 import { saveCheckpoint } from '@vitlens/vit-model/node';
 import { chromium } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 // the server in-process (the page is what is measured; the built CLI is covered by the e2e test)
 import { type RunningServer, startServer } from '../../cli/src/server';
 
-// How long the page takes per image in headless Chromium, per backend, for a model of the
-// `vit-mini-patch4-32` preset (timing does not depend on the weights, so they are random).
-// Needs the built page (`pnpm --filter @vitlens/web build`). Writes results/web-timing.json.
+// How long the page takes per image in headless Chromium, per backend, for a model of the shipped
+// model's shape (models/default/config.json; timing does not depend on the weights, so they are
+// random), or for the checkpoint VITLENS_MEASURE_CHECKPOINT names (e.g. a widened one, before it is
+// shipped). Needs the built page (`pnpm --filter @vitlens/web build`). Writes results/web-timing.json,
+// or the file VITLENS_MEASURE_OUT names.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const cifarJpeg = process.env.VITLENS_CIFAR10_JPEG ?? path.join(repoRoot, '..', 'shared', 'data', 'cifar10-jpeg');
 const IMAGES = Number(process.env.VITLENS_MEASURE_IMAGES ?? 7);
 const BACKENDS = (process.env.VITLENS_MEASURE_BACKENDS ?? 'webgl,wasm,cpu').split(',');
+const CHECKPOINT = process.env.VITLENS_MEASURE_CHECKPOINT;
+const OUT = process.env.VITLENS_MEASURE_OUT ?? path.join(repoRoot, 'results', 'web-timing.json');
+
+/** The checkpoint the page serves: the one named, else random weights of the shipped model's shape. */
+async function checkpointToMeasure(): Promise<{ dir: string; config: ViTConfig }> {
+  if (CHECKPOINT) return { dir: CHECKPOINT, config: parseConfig(JSON.parse(await fs.readFile(path.join(CHECKPOINT, 'config.json'), 'utf8'))) };
+  const shipped = parseConfig(JSON.parse(await fs.readFile(path.join(repoRoot, 'models', 'default', 'config.json'), 'utf8')));
+  const model = ViTForImageClassification.create(shipped, { seed: 1 });
+  await saveCheckpoint(model, path.join(tmp, 'checkpoint'));
+  model.dispose();
+  return { dir: path.join(tmp, 'checkpoint'), config: shipped };
+}
 
 let server: RunningServer | undefined;
 let tmp = '';
@@ -41,14 +55,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 it('measures forward and gradient time per image on each backend', async () => {
   await initBackend({ prefer: 'wasm' });
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'vitlens-timing-'));
-  const config = createConfig('vit-mini-patch4-32', {
-    id2label: Object.fromEntries(CIFAR10_CLASS_NAMES.map((c, i) => [String(i), c])),
-    label2id: Object.fromEntries(CIFAR10_CLASS_NAMES.map((c, i) => [c, i])),
-  });
-  const model = ViTForImageClassification.create(config, { seed: 1 });
-  await saveCheckpoint(model, path.join(tmp, 'checkpoint'));
-  model.dispose();
-  server = await startServer({ webRoot: path.join(repoRoot, 'apps', 'web', 'dist'), checkpointDir: path.join(tmp, 'checkpoint'), port: 0 });
+  const { dir, config } = await checkpointToMeasure();
+  server = await startServer({ webRoot: path.join(repoRoot, 'apps', 'web', 'dist'), checkpointDir: dir, port: 0 });
   const { url } = server;
   const browser = await chromium.launch({
     executablePath: process.env.VITLENS_CHROMIUM ?? '/usr/bin/chromium',
@@ -84,13 +92,16 @@ it('measures forward and gradient time per image on each backend', async () => {
     await browser.close();
   }
   const result = {
-    what: 'median ms per image in the page (vit-mini-patch4-32: hidden 128, 6 layers, 4 heads, 65 tokens), headless Chromium --disable-gpu',
+    what:
+      `median ms per image in the page (hidden ${config.hidden_size}, ${config.num_hidden_layers} layers, ` +
+      `${config.num_attention_heads} heads, MLP ${config.intermediate_size}, ${geometry(config).tokens} tokens), headless Chromium --disable-gpu`,
+    ...(CHECKPOINT ? { checkpoint: CHECKPOINT } : {}),
     chromium: browser.version(),
     cpus: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? '',
     rows,
   };
-  await writeJsonAtomic(path.join(repoRoot, 'results', 'web-timing.json'), result);
+  await writeJsonAtomic(OUT, result);
   console.log(['| backend | forward (ms) | attention gradients (ms) |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.backend} | ${r.forwardMs.toFixed(1)} | ${r.gradientMs.toFixed(1)} |`)].join('\n'));
   expect(rows).toHaveLength(BACKENDS.length);
 });
