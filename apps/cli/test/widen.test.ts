@@ -32,14 +32,17 @@ describe('vitlens widen (built binary)', () => {
     for (const image of heldOut) await fs.access(image);
     const out = path.join(tmp, 'wide');
     const widened = await runBuiltCli(['widen', shipped, '--out', out, '--seed', '3', '--json']);
-    expect(widened.stderr).toMatch(/widened .*\(hidden 128, \d+ parameters\) → .*\(hidden 256, \d+ parameters\)/);
+    const before = JSON.parse(await fs.readFile(path.join(shipped, 'config.json'), 'utf8')) as Record<string, number>;
+    const hidden = before.hidden_size as number;
+    expect(widened.stderr).toMatch(new RegExp(`widened .*\\(hidden ${hidden}, \\d+ parameters\\) → .*\\(hidden ${2 * hidden}, \\d+ parameters\\)`));
     expect(widened.code).toBe(0);
     const report = JSON.parse(widened.stdout) as { from: { params: number }; to: { params: number; hiddenSize: number }; maxLogitDiff: number };
-    expect(report.to.hiddenSize).toBe(256);
+    expect(report.to.hiddenSize).toBe(2 * hidden);
     expect(report.to.params).toBeGreaterThan(2 * report.from.params);
     expect(report.maxLogitDiff).toBeLessThan(1e-3);
     const config = JSON.parse(await fs.readFile(path.join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
-    expect(config).toMatchObject({ hidden_size: 256, num_attention_heads: 4, intermediate_size: 512, num_hidden_layers: 6, patch_size: 4 });
+    const { num_attention_heads, intermediate_size, num_hidden_layers, patch_size } = before;
+    expect(config).toMatchObject({ hidden_size: 2 * hidden, num_attention_heads, intermediate_size, num_hidden_layers, patch_size });
 
     const predict = async (checkpoint: string) => {
       const r = await runBuiltCli(['predict', '--checkpoint', checkpoint, '--image', ...heldOut, '--top', '10', '--json']);
