@@ -56,7 +56,6 @@ function parseArgs(argv) {
   return args;
 }
 
-
 /** The epoch checkpoints still on disk with their validation accuracies, best first. */
 function candidates(run) {
   const metricsFile = path.join(run, 'metrics.jsonl');

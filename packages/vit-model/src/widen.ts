@@ -122,16 +122,13 @@ function identity(n: number): AxisMap {
 }
 
 /** One parameter widened by its rule; `rng` draws the zero-sum noise of readers. */
-function widenParam(name: string, value: ParamValue, rule: Rule, maps: Record<'residual' | 'head', AxisMap>, factor: number, noiseStd: number, rng: Rng): ParamValue {
+function widenParam(value: ParamValue, rule: Rule, maps: Record<'residual' | 'head', AxisMap>, factor: number, noiseStd: number, rng: Rng): ParamValue {
   const { shape, data } = value;
   // The matrix view [rows, cols] of the stored tensor.
   const rows = rule.view === 'linear' ? (shape[0] as number) : shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const cols = data.length / rows;
   const rowMap = rule.rows ? maps[rule.rows] : identity(rows);
   const colMap = rule.cols ? maps[rule.cols] : identity(cols);
-  if (rowMap.source.length / (rule.rows ? factor : 1) !== rows || colMap.source.length / (rule.cols ? factor : 1) !== cols) {
-    throw new WidenError(`${name}: shape [${shape.join(', ')}] does not match the config's hidden_size`);
-  }
   const wideRows = rowMap.source.length;
   const wideCols = colMap.source.length;
   const scale = (rule.readsCopies ? 1 / factor : 1) * (rule.query ? 1 / Math.sqrt(factor) : 1);
@@ -141,12 +138,10 @@ function widenParam(name: string, value: ParamValue, rule: Rule, maps: Record<'r
     for (let c = 0; c < wideCols; c++) out[r * wideCols + c] = (data[from + (colMap.source[c] as number)] as number) * scale;
   }
   if (rule.readsCopies && noiseStd > 0) addZeroSumNoise(out, wideRows, colMap, cols, factor, noiseStd, rng);
-  // The widened axis keeps its place: [out, …] for linear/conv, the last axis for vectors.
-  const wideShape = rule.view === 'linear' ? [wideRows, ...shape.slice(1)] : [...shape];
-  if (rule.view === 'linear' && shape.length > 2) {
-    // a conv weight [out, c, p, p]: only `out` widens (its columns are never widened)
-  } else if (rule.view === 'linear') wideShape[1] = wideCols;
-  else wideShape[wideShape.length - 1] = wideCols;
+  // The widened axes keep their places: [out, in] for linear, [out, c, p, p] for the patch
+  // projection (whose input axes never widen), the last axis for vectors.
+  const wideShape =
+    rule.view === 'vector' ? [...shape.slice(0, -1), wideCols] : shape.length === 2 ? [wideRows, wideCols] : [wideRows, ...shape.slice(1)];
   return { shape: wideShape, data: out };
 }
 
@@ -201,7 +196,7 @@ export function widenWeights(
     const relative = spec.name.startsWith(layout.prefix) ? spec.name.slice(layout.prefix.length) : spec.name;
     const rule = RULES.find((r) => r.test.test(relative));
     if (!rule) throw new WidenError(`${spec.name}: no widening rule for this parameter`);
-    out.set(spec.name, widenParam(spec.name, value, rule, maps, factor, noiseStd, rng.fork(spec.name)));
+    out.set(spec.name, widenParam(value, rule, maps, factor, noiseStd, rng.fork(spec.name)));
   }
   return { config: wide, values: out };
 }

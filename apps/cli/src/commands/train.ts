@@ -328,7 +328,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const { stepsPerEpoch, totalSteps } = planSteps(config, split.train.length);
   // What is trained: with --pretrained the checkpoint's shape, not the recipe's preset name.
   const shape = model.config;
-  const what = config.pretrained ? config.pretrained : config.model;
+  const what = config.pretrained || config.model;
   log(
     `training ${what} (hidden ${shape.hidden_size}, ${shape.num_hidden_layers} layers, ${shape.num_attention_heads} heads, ` +
       `patch ${shape.patch_size}; ${(model.numParams() / 1e6).toFixed(2)} M parameters) with recipe ${config.recipe}: ` +
