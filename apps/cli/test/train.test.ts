@@ -138,7 +138,7 @@ describe('vitlens train', () => {
       const changed = await run(['train', '--data', data, '--backend', 'wasm', '--no-progress', '--resume', '--out', out, flag!, value!]);
       expect(changed.code, `${flag} ${value}`).not.toBe(0);
       expect(changed.stderr).toContain(`--resume: ${flag} ${/^[\d.]+$/.test(value!) ? value : JSON.stringify(value)} is not this run's ${savedValue}`);
-      expect(changed.stderr).toMatch(/only --epochs, --max-steps, --keep, --save-every, --ema and --micro-batch-size may change/);
+      expect(changed.stderr).toMatch(/only --epochs, --max-steps, --keep, --save-every, --ema, --micro-batch-size and --mixup-off-epoch may change/);
       expect(changed.stderr).toContain(`--pretrained ${path.join(out, 'step-0000001')}`);
     }
     // Nothing was written by the refused attempts.
@@ -150,6 +150,29 @@ describe('vitlens train', () => {
     expect(again.stderr).toMatch(/resuming from .*: epoch \d+, step 1/);
     const after = JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'));
     expect(after).toMatchObject({ step: 2, config: { mixup: 0.8, cutmix: 1, dropPath: 0.1, microBatchSize: 3 } });
+  }, 120_000);
+
+  it('--mixup-off-epoch stops mixing after that epoch; --resume may move it only for epochs not yet begun', async () => {
+    const out = path.join(root, 'mixup-off');
+    // 3 steps per epoch: 4 steps finish epoch 1 and begin epoch 2.
+    const first = await run(['train', ...common(), '--epochs', '4', '--mixup', '0.8', '--max-steps', '4', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'))).toMatchObject({ epoch: 1, stepInEpoch: 1, config: { mixupOffEpoch: 0 } });
+
+    const resume = ['train', '--data', data, '--backend', 'wasm', '--no-progress', '--resume', '--out', out];
+    const early = await run([...resume, '--mixup-off-epoch', '1']);
+    expect(early.code).not.toBe(0);
+    expect(early.stderr).toContain('--resume: --mixup-off-epoch 1 would stop mixing in epoch 2, which this run has already trained with it');
+    expect(early.stderr).toContain('2 epochs begun); give 2 or more, or 0');
+
+    const later = await run([...resume, '--mixup-off-epoch', '2', '--max-steps', '7']);
+    expect(later.code, later.stderr).toBe(0);
+    expect(later.stderr).toContain('mixup/CutMix in epochs 1–2; epochs 3–4 train on unmixed images (--mixup-off-epoch 2)');
+    expect(JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'))).toMatchObject({ step: 7, config: { mixup: 0.8, mixupOffEpoch: 2 } });
+
+    const unmixed = await run(['train', ...common(), '--mixup-off-epoch', '2', '--out', path.join(root, 'mixup-off-none')]);
+    expect(unmixed.code).not.toBe(0);
+    expect(unmixed.stderr).toContain('--mixup-off-epoch 2: this run mixes no images (--mixup and --cutmix are 0)');
   }, 120_000);
 
   it('rejects bad flags and values with the valid choices', async () => {

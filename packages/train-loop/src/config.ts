@@ -41,6 +41,11 @@ export interface TrainConfig {
   mixup: number;
   cutmix: number;
   /**
+   * Mixup and CutMix stop after this many epochs: later epochs train on unmixed images and hard
+   * labels (timm's `mixup_off_epoch`); 0 mixes every epoch.
+   */
+  mixupOffEpoch: number;
+  /**
    * Stochastic depth: the probability of skipping a residual branch per image at the last layer,
    * scaled linearly to 0 at the first (the model's `dropPathRate`); 0 = off.
    */
@@ -76,6 +81,7 @@ const RUN_DEFAULTS = {
   clipNorm: 1,
   mixup: 0,
   cutmix: 0,
+  mixupOffEpoch: 0,
   dropPath: 0,
   valPerClass: 500,
   seed: 42,
@@ -185,6 +191,9 @@ export function validateTrainConfig(c: TrainConfig, source = 'train config'): Tr
   if (typeof c.augment !== 'string') fail(source, 'augment', 'an augmentation policy name', c.augment);
   if (!num(c.mixup, 0)) fail(source, 'mixup', 'a number ≥ 0', c.mixup);
   if (!num(c.cutmix, 0)) fail(source, 'cutmix', 'a number ≥ 0', c.cutmix);
+  // Configurations saved before `mixupOffEpoch` existed mix every epoch.
+  if (c.mixupOffEpoch === undefined) c.mixupOffEpoch = 0;
+  if (!int(c.mixupOffEpoch, 0)) fail(source, 'mixupOffEpoch', 'an integer ≥ 0 (0 = mix every epoch)', c.mixupOffEpoch);
   // Configurations saved before `dropPath` existed have none.
   if (c.dropPath === undefined) c.dropPath = 0;
   if (!num(c.dropPath, 0, 1, true)) fail(source, 'dropPath', 'in [0, 1) (0 = no stochastic depth)', c.dropPath);
@@ -199,6 +208,15 @@ export function validateTrainConfig(c: TrainConfig, source = 'train config'): Tr
   if (c.ema === undefined) c.ema = 0;
   if (!num(c.ema, 0, 1, true)) fail(source, 'ema', 'in [0, 1) (0 = no average of the weights)', c.ema);
   return c;
+}
+
+/**
+ * Whether the epoch with 0-based index `epochIndex` mixes images (mixup or CutMix): the run has
+ * mixing and the epoch comes before `mixupOffEpoch` (or that is 0).
+ */
+export function mixesInEpoch(config: Pick<TrainConfig, 'mixup' | 'cutmix' | 'mixupOffEpoch'>, epochIndex: number): boolean {
+  const mixing = config.mixup > 0 || config.cutmix > 0;
+  return mixing && (config.mixupOffEpoch === 0 || epochIndex < config.mixupOffEpoch);
 }
 
 /** A recipe with overrides applied (undefined values are ignored), validated. */

@@ -2,6 +2,7 @@ import { Rng } from '@vitlens/core';
 import { type Batch, batchIterator } from '@vitlens/cifar10-data';
 import { type TrainerState, epochDirName, stepDirName } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
+import { mixesInEpoch } from './config';
 import { evaluateModel } from './evaluate';
 import type { EpochMetrics, StepMetrics } from './metrics-log';
 import type { ClassificationMetrics } from './metrics';
@@ -60,14 +61,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 async function runEpoch(run: RunState): Promise<'ended' | 'interrupted'> {
   const { opts, config } = run;
   const epochRngState = run.rng.getState();
+  const mixing = mixesInEpoch(config, run.epoch);
   const batches = batchIterator(opts.dataset, opts.trainIndices, {
     batchSize: config.batchSize,
     preprocess: opts.preprocess,
     shuffle: true,
     rng: run.rng,
     augment: config.augment,
-    mixup: config.mixup,
-    cutmix: config.cutmix,
+    mixup: mixing ? config.mixup : 0,
+    cutmix: mixing ? config.cutmix : 0,
   });
   const end: EpochEnd = { complete: false, stepInEpoch: 0, epochRngState, started: performance.now(), steps: 0, images: 0, lossSum: 0 };
   for await (const batch of batches) {

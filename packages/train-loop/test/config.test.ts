@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RECIPE_NAMES, type TrainConfig, resolveTrainConfig, validateTrainConfig } from '../src/index';
+import { RECIPE_NAMES, type TrainConfig, mixesInEpoch, resolveTrainConfig, validateTrainConfig } from '../src/index';
 
 describe('resolveTrainConfig', () => {
   it('resolves every recipe to a valid configuration with no stochastic depth unless asked', () => {
@@ -19,6 +19,17 @@ describe('resolveTrainConfig', () => {
     const saved = { ...resolveTrainConfig('cifar-scratch') } as Partial<TrainConfig>;
     delete saved.ema;
     delete saved.dropPath;
-    expect(validateTrainConfig(saved as TrainConfig, 'run/trainer_state.json')).toMatchObject({ ema: 0, dropPath: 0 });
+    delete saved.mixupOffEpoch;
+    expect(validateTrainConfig(saved as TrainConfig, 'run/trainer_state.json')).toMatchObject({ ema: 0, dropPath: 0, mixupOffEpoch: 0 });
+  });
+
+  it('mixupOffEpoch: an integer ≥ 0; epochs from that index on mix nothing, 0 mixes every epoch', () => {
+    expect(() => resolveTrainConfig('cifar-scratch', { mixupOffEpoch: 2.5 })).toThrow("recipe 'cifar-scratch': mixupOffEpoch must be an integer ≥ 0 (0 = mix every epoch), got 2.5");
+    expect(() => resolveTrainConfig('cifar-scratch', { mixupOffEpoch: -1 })).toThrow(/mixupOffEpoch must be an integer ≥ 0/);
+    const mixed = resolveTrainConfig('cifar-default', { mixup: 0.8, cutmix: 1, mixupOffEpoch: 3 });
+    expect([0, 1, 2, 3, 4].map((e) => mixesInEpoch(mixed, e))).toEqual([true, true, true, false, false]);
+    expect([0, 9, 99].map((e) => mixesInEpoch({ ...mixed, mixupOffEpoch: 0 }, e))).toEqual([true, true, true]);
+    expect(mixesInEpoch({ ...mixed, mixup: 0 }, 0)).toBe(true); // CutMix alone still mixes
+    expect(mixesInEpoch({ ...mixed, mixup: 0, cutmix: 0 }, 0)).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { ViTForImageClassification, processorToPreprocessOptions } from '@vitlen
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LocalGradientEngine,
   type TrainConfig,
   type TrainOptions,
   evaluateModel,
@@ -275,6 +276,35 @@ describe('train', () => {
     await expect(fs.access(outDir)).rejects.toThrow();
     model.dispose();
   });
+
+  it('mixupOffEpoch: epochs up to it train on mixed soft targets, later ones on hard labels', async () => {
+    const model = newModel();
+    const local = new LocalGradientEngine(model, { microBatchSize: 3 });
+    const mixedPerEpoch: boolean[][] = [[], [], []];
+    let epochOfStep = 0;
+    await train({
+      ...options(model, path.join(root, 'mixup-off'), runConfig({ epochs: 3, mixup: 0.8, cutmix: 1, mixupOffEpoch: 2 })),
+      engine: {
+        computeGradients: (batch, opts) => {
+          mixedPerEpoch[epochOfStep]?.push(batch.targets !== undefined);
+          return local.computeGradients(batch, opts);
+        },
+        dispose: () => {},
+      },
+      onEpoch: (m) => {
+        epochOfStep = m.epoch;
+      },
+    });
+    local.dispose();
+    // 30 training images in batches of 8: 4 steps per epoch.
+    expect(mixedPerEpoch).toEqual([
+      [true, true, true, true],
+      [true, true, true, true],
+      [false, false, false, false],
+    ]);
+    expect((await readTrainerState(path.join(root, 'mixup-off', 'last', 'trainer_state.json'))).config.mixupOffEpoch).toBe(2);
+    model.dispose();
+  }, 120_000);
 
   it('keeps tf.memory().numTensors flat across 50 training steps', async () => {
     const model = newModel();

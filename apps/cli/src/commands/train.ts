@@ -9,8 +9,10 @@ import {
   RECIPE_NAMES,
   type TrainConfig,
   type TrainConfigOverrides,
+  type TrainerState,
   WorkerGradientEngine,
   findResumeCheckpoint,
+  mixesInEpoch,
   recoverCheckpoints,
   planSteps,
   resolveTrainConfig,
@@ -60,6 +62,7 @@ export interface TrainFlags {
   labelSmoothing?: number;
   mixup?: number;
   cutmix?: number;
+  mixupOffEpoch?: number;
   dropPath?: number;
   ema?: number;
   progress?: boolean;
@@ -88,6 +91,7 @@ export function configFromFlags(flags: TrainFlags): TrainConfig {
     labelSmoothing: flags.labelSmoothing,
     mixup: flags.mixup,
     cutmix: flags.cutmix,
+    mixupOffEpoch: flags.mixupOffEpoch,
     dropPath: flags.dropPath,
     ema: flags.ema,
     optimizer: { lr: flags.lr, weightDecay: flags.weightDecay },
@@ -116,8 +120,30 @@ const RUN_DEFINING_FLAGS: ReadonlyArray<{ flag: string; given: (f: TrainFlags) =
   { flag: '--drop-path', given: (f) => f.dropPath, saved: (c) => c.dropPath },
 ];
 
-/** What `--resume` lets change: the run's length, what is kept and how each step is split. */
-const RESUME_MAY_CHANGE = '--epochs, --max-steps, --keep, --save-every, --ema and --micro-batch-size';
+/**
+ * What `--resume` lets change: the run's length, what is kept, how each step is split, and when
+ * mixing stops (for epochs not yet begun).
+ */
+const RESUME_MAY_CHANGE = '--epochs, --max-steps, --keep, --save-every, --ema, --micro-batch-size and --mixup-off-epoch';
+
+/**
+ * Throw when a `--mixup-off-epoch` given with `--resume` would change whether an epoch that the
+ * run has already begun (`state.epoch` done, and the next one when `state.stepInEpoch` > 0) mixed
+ * its images: only the epochs still to come may change, so the resumed run stays exact.
+ */
+export function checkMixupOffChange(mixupOffEpoch: number, saved: TrainConfig, state: Pick<TrainerState, 'epoch' | 'stepInEpoch'>, stateFile: string): void {
+  const begun = state.epoch + (state.stepInEpoch > 0 ? 1 : 0);
+  const changed = { ...saved, mixupOffEpoch };
+  for (let epochIndex = 0; epochIndex < begun; epochIndex++) {
+    const before = mixesInEpoch(saved, epochIndex);
+    if (before === mixesInEpoch(changed, epochIndex)) continue;
+    throw new Error(
+      `--resume: --mixup-off-epoch ${mixupOffEpoch} would ${before ? 'stop' : 'restart'} mixing in epoch ${epochIndex + 1}, which this run ` +
+        `has already trained ${before ? 'with' : 'without'} it (${stateFile}: ${begun} epoch${begun === 1 ? '' : 's'} begun); ` +
+        `give ${begun} or more, or ${saved.mixupOffEpoch} (the run's value)`,
+    );
+  }
+}
 
 /**
  * Throw when a `--resume` flag would change the run saved in `stateFile`: a resumed run keeps its
@@ -275,6 +301,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     resumeFrom = found.dir;
     const stateFile = path.join(found.dir, 'trainer_state.json');
     checkResumeFlags(flags, found.state.config, stateFile);
+    if (flags.mixupOffEpoch !== undefined) checkMixupOffChange(flags.mixupOffEpoch, validateTrainConfig(structuredClone(found.state.config), stateFile), found.state, stateFile);
     // The saved run configuration keeps the resumed run identical; only its length, what is kept
     // and how a step is split into micro-batches (the same update) may change.
     config = validateTrainConfig(
@@ -287,6 +314,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         saveEvery: flags.saveEvery ?? found.state.config.saveEvery,
         // An average of the weights may be started on resume (it begins at the current weights).
         ema: flags.ema ?? found.state.config.ema,
+        // Mixing may stop at another epoch, as long as no epoch already begun changes (checked above).
+        mixupOffEpoch: flags.mixupOffEpoch ?? found.state.config.mixupOffEpoch,
       },
       stateFile,
     );
@@ -299,6 +328,9 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     // The config file's image size wins over the recipe's.
     if (typeof fileSize === 'number') flags = { ...flags, imageSize: fileSize };
     config = configFromFlags(flags);
+  }
+  if (config.mixupOffEpoch > 0 && config.mixup === 0 && config.cutmix === 0) {
+    throw new Error(`--mixup-off-epoch ${config.mixupOffEpoch}: this run mixes no images (--mixup and --cutmix are 0); drop it, or give --mixup or --cutmix`);
   }
   if (!augmentPolicyNames().includes(config.augment)) {
     throw new Error(`--augment: '${config.augment}' is not a policy; valid policies are ${augmentPolicyNames().join(', ')}`);
@@ -334,6 +366,9 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       `patch ${shape.patch_size}; ${(model.numParams() / 1e6).toFixed(2)} M parameters) with recipe ${config.recipe}: ` +
       `${config.epochs} epochs × ${stepsPerEpoch} steps of ${config.batchSize} (${totalSteps} steps), ${config.optimizer.kind} lr ${config.optimizer.lr}; checkpoints in ${flags.out}`,
   );
+  if (config.mixupOffEpoch > 0 && config.mixupOffEpoch < config.epochs) {
+    log(`mixup/CutMix in epochs 1–${config.mixupOffEpoch}; epochs ${config.mixupOffEpoch + 1}–${config.epochs} train on unmixed images (--mixup-off-epoch ${config.mixupOffEpoch})`);
+  }
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -464,6 +499,11 @@ export function registerTrain(program: Command): void {
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)', nonNegativeNumber('--label-smoothing'))
     .option('--mixup <alpha>', "mixup: blend each image with another of the batch by a Beta(alpha, alpha) share, and their labels alike (e.g. 0.8; 0 = off; default: the recipe's)", nonNegativeNumber('--mixup'))
     .option('--cutmix <alpha>', "CutMix: paste a box of another image of the batch, labels by area, box share from Beta(alpha, alpha) (e.g. 1; 0 = off; with --mixup each batch uses one of the two; default: the recipe's)", nonNegativeNumber('--cutmix'))
+    .option(
+      '--mixup-off-epoch <n>',
+      "stop mixup and CutMix after epoch N: later epochs train on unmixed images with hard labels (timm's mixup_off_epoch; 0 = mix every epoch); with --resume it may change for epochs not yet begun",
+      nonNegativeInt('--mixup-off-epoch'),
+    )
     .option('--drop-path <rate>', "stochastic depth: each image skips a layer's attention or MLP branch with this probability at the last layer, linearly less at earlier ones (e.g. 0.1; 0 = off; in [0, 1))", probability('--drop-path'))
     .option('--ema <decay>', "keep an exponential moving average of the weights with this decay (e.g. 0.999; 0 = none; default: the recipe's), validated each epoch and saved in each checkpoint's ema/ folder", nonNegativeNumber('--ema'))
     .option('--no-progress', 'no download/decoding progress bars')
