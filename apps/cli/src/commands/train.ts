@@ -300,22 +300,24 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     if (!found) throw new Error(`--resume: no complete checkpoint (with trainer_state.json) under ${flags.out}`);
     resumeFrom = found.dir;
     const stateFile = path.join(found.dir, 'trainer_state.json');
-    checkResumeFlags(flags, found.state.config, stateFile);
-    if (flags.mixupOffEpoch !== undefined) checkMixupOffChange(flags.mixupOffEpoch, validateTrainConfig(structuredClone(found.state.config), stateFile), found.state, stateFile);
-    // The saved run configuration keeps the resumed run identical; only its length, what is kept
-    // and how a step is split into micro-batches (the same update) may change.
+    // The saved configuration with the defaults of fields added since it was written.
+    const saved = validateTrainConfig(structuredClone(found.state.config), stateFile);
+    checkResumeFlags(flags, saved, stateFile);
+    if (flags.mixupOffEpoch !== undefined) checkMixupOffChange(flags.mixupOffEpoch, saved, found.state, stateFile);
+    // The saved run configuration keeps the resumed run identical; only its length, what is kept,
+    // how a step is split into micro-batches (the same update) and when mixing stops may change.
     config = validateTrainConfig(
       {
-        ...found.state.config,
-        epochs: flags.epochs ?? found.state.config.epochs,
-        microBatchSize: flags.microBatchSize ?? found.state.config.microBatchSize,
-        maxSteps: flags.maxSteps ?? found.state.config.maxSteps,
-        keep: flags.keep ?? found.state.config.keep,
-        saveEvery: flags.saveEvery ?? found.state.config.saveEvery,
+        ...saved,
+        epochs: flags.epochs ?? saved.epochs,
+        microBatchSize: flags.microBatchSize ?? saved.microBatchSize,
+        maxSteps: flags.maxSteps ?? saved.maxSteps,
+        keep: flags.keep ?? saved.keep,
+        saveEvery: flags.saveEvery ?? saved.saveEvery,
         // An average of the weights may be started on resume (it begins at the current weights).
-        ema: flags.ema ?? found.state.config.ema,
+        ema: flags.ema ?? saved.ema,
         // Mixing may stop at another epoch, as long as no epoch already begun changes (checked above).
-        mixupOffEpoch: flags.mixupOffEpoch ?? found.state.config.mixupOffEpoch,
+        mixupOffEpoch: flags.mixupOffEpoch ?? saved.mixupOffEpoch,
       },
       stateFile,
     );
