@@ -32,6 +32,7 @@ const SNAPSHOT = path.join(REPO, 'models/default-run');
 const MODEL_FILES = ['config.json', 'preprocessor_config.json', 'model.safetensors'];
 const PNPM = ['-y', 'pnpm@10.34.8'];
 const EARLIER = 'earlier-stages';
+const RUN_FOLDER_FILE = 'run-folder';
 
 function parseArgs(argv) {
   const args = { run: undefined, checkpoint: undefined, weights: undefined, dtype: 'f16', copyOnly: false, snapshotOnly: false, dryRun: false, force: false, title: undefined };
@@ -107,6 +108,8 @@ async function snapshotRun(runDir) {
     fs.copyFileSync(path.join(runDir, 'metrics.jsonl'), path.join(staging, 'metrics.jsonl'));
     if (fs.existsSync(path.join(runDir, EARLIER))) fs.cpSync(path.join(runDir, EARLIER), path.join(staging, EARLIER), { recursive: true });
     fs.writeFileSync(path.join(staging, 'README.md'), snapshotReadme);
+    // Which run folder this is a copy of: the training scripts restore it only into a folder of that name.
+    fs.writeFileSync(path.join(staging, RUN_FOLDER_FILE), `${path.basename(runDir)}\n`);
   });
   console.log(`models/default-run now holds ${path.basename(last)} and the run's metrics.jsonl`);
 }

@@ -67,10 +67,23 @@ restore_snapshot() { # the copy in models/default-run → the folder of its stag
   echo "train-default: no checkpoint on disk; continuing from the copy in $SNAPSHOT (stage $((earlier + 1)))" >&2
   mkdir -p "$stage_dir"
   cp -R "$SNAPSHOT"/. "$stage_dir"/
-  rm -f "$stage_dir/README.md"
+  rm -f "$stage_dir/README.md" "$stage_dir/run-folder"
 }
 
-if ! has_checkpoint "$STAGE1" && ! has_checkpoint "$STAGE2" && ! has_checkpoint "$STAGE3" && ! has_checkpoint "$STAGE4" && [ -f "$SNAPSHOT/metrics.jsonl" ]; then
+# The snapshot is of these runs when its run-folder (written by scripts/ship-model.mjs; copies made
+# before it existed have none) names one of the stage folders.
+snapshot_is_ours() {
+  [ -f "$SNAPSHOT/metrics.jsonl" ] || return 1
+  [ -f "$SNAPSHOT/run-folder" ] || return 0
+  local name
+  name=$(cat "$SNAPSHOT/run-folder")
+  for dir in "$STAGE1" "$STAGE2" "$STAGE3" "$STAGE4"; do
+    [ "$name" = "$(basename "$dir")" ] && return 0
+  done
+  return 1
+}
+
+if ! has_checkpoint "$STAGE1" && ! has_checkpoint "$STAGE2" && ! has_checkpoint "$STAGE3" && ! has_checkpoint "$STAGE4" && snapshot_is_ours; then
   restore_snapshot
 fi
 

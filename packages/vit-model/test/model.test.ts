@@ -27,12 +27,14 @@ beforeAll(async () => {
 
 describe('configs', () => {
   it('offers the documented presets with HF field names', () => {
-    expect(PRESET_NAMES).toEqual(expect.arrayContaining(['vit-base-patch16-224', 'vit-tiny-patch4-32', 'vit-mini-patch4-32']));
+    expect(PRESET_NAMES).toEqual(expect.arrayContaining(['vit-base-patch16-224', 'vit-tiny-patch4-32', 'vit-mini-patch4-32', 'vit-lite-patch4-32']));
     const base = createConfig('vit-base-patch16-224');
     expect([base.hidden_size, base.num_hidden_layers, base.num_attention_heads, base.intermediate_size, base.patch_size, base.image_size]).toEqual([768, 12, 12, 3072, 16, 224]);
     expect(base.layer_norm_eps).toBe(1e-12);
     const mini = createConfig('vit-mini-patch4-32');
     expect([mini.hidden_size, mini.num_hidden_layers, mini.num_attention_heads, mini.intermediate_size]).toEqual([128, 6, 4, 512]);
+    const lite = createConfig('vit-lite-patch4-32');
+    expect([lite.hidden_size, lite.num_hidden_layers, lite.num_attention_heads, lite.intermediate_size, lite.patch_size]).toEqual([256, 6, 4, 512, 4]);
     expect(classNames(mini)).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
   });
 

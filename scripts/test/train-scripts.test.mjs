@@ -1,0 +1,109 @@
+// scripts/train-default.sh and scripts/train-lite.sh decide what to run from what is on disk: resume a
+// run folder, start a stage, or restore the copy in models/default-run (only into the run it is a copy
+// of). These tests run them in a scratch copy of the repository layout whose CLI
+// (apps/cli/dist/bin.js) only records its arguments. `node --test scripts/test/`.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const scratchRoots = [];
+after(() => {
+  for (const root of scratchRoots) fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** A scratch repository with the two scripts, metrics-jsonl.mjs and a CLI that logs each call. */
+function scratchRepo() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vitlens-train-scripts-'));
+  scratchRoots.push(root);
+  const repo = path.join(root, 'repo');
+  fs.mkdirSync(path.join(repo, 'scripts'), { recursive: true });
+  for (const f of ['train-default.sh', 'train-lite.sh', 'metrics-jsonl.mjs']) fs.copyFileSync(path.join(SCRIPTS, f), path.join(repo, 'scripts', f));
+  fs.mkdirSync(path.join(repo, 'apps/cli/dist'), { recursive: true });
+  fs.writeFileSync(
+    path.join(repo, 'apps/cli/dist/bin.js'),
+    "require('node:fs').appendFileSync(process.env.CLI_LOG, JSON.stringify(process.argv.slice(2)) + '\\n');\n",
+  );
+  fs.mkdirSync(path.join(repo, 'models/default-run'), { recursive: true });
+  return { root, repo, runs: path.join(root, 'runs'), log: path.join(root, 'cli.log') };
+}
+
+function run(t, script, runFolder) {
+  const r = spawnSync('bash', [path.join(t.repo, 'scripts', script), runFolder], { env: { ...process.env, CLI_LOG: t.log }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const calls = fs.existsSync(t.log) ? fs.readFileSync(t.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+  fs.rmSync(t.log, { force: true });
+  return { calls, stderr: r.stderr };
+}
+
+const flag = (call, name) => call[call.indexOf(name) + 1];
+
+/** models/default-run as ship-model.mjs --snapshot-only leaves it: a step checkpoint, metrics, README, run-folder. */
+function writeSnapshot(t, { runFolder, earlierStages = 0 }) {
+  const snap = path.join(t.repo, 'models/default-run');
+  fs.mkdirSync(path.join(snap, 'step-0000042'), { recursive: true });
+  fs.writeFileSync(path.join(snap, 'metrics.jsonl'), '{"type":"epoch","epoch":1,"step":42}\n');
+  fs.writeFileSync(path.join(snap, 'README.md'), '# snapshot\n');
+  if (runFolder !== undefined) fs.writeFileSync(path.join(snap, 'run-folder'), `${runFolder}\n`);
+  if (earlierStages > 0) {
+    fs.mkdirSync(path.join(snap, 'earlier-stages'));
+    for (let i = 1; i <= earlierStages; i++) fs.writeFileSync(path.join(snap, 'earlier-stages', `${i}.jsonl`), '\n');
+  }
+}
+
+test('train-lite starts vit-lite-patch4-32 from scratch with its whole plan, then resumes it', () => {
+  const t = scratchRepo();
+  const lite = path.join(t.runs, 'lite');
+  const first = run(t, 'train-lite.sh', lite).calls;
+  assert.equal(first.length, 1);
+  assert.deepEqual(
+    [flag(first[0], '--model'), flag(first[0], '--recipe'), flag(first[0], '--epochs'), flag(first[0], '--mixup-off-epoch'), flag(first[0], '--out')],
+    ['vit-lite-patch4-32', 'cifar-default', '70', '56', lite],
+  );
+  assert.ok(!first[0].includes('--pretrained') && !first[0].includes('--resume'));
+  fs.mkdirSync(path.join(lite, 'step-0000100'));
+  const second = run(t, 'train-lite.sh', lite).calls;
+  assert.deepEqual([second[0].includes('--resume'), flag(second[0], '--out'), second[0].includes('--model')], [true, lite, false]);
+});
+
+test('a snapshot of the lite run is restored by train-lite and left alone by train-default', () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'lite' });
+  const stage1 = path.join(t.runs, 'default');
+  const defaultCalls = run(t, 'train-default.sh', stage1).calls;
+  // Nothing restored: stage 1 starts from scratch (a vit-mini run), not from the lite copy.
+  assert.equal(flag(defaultCalls[0], '--model'), 'vit-mini-patch4-32');
+  assert.ok(!fs.existsSync(path.join(stage1, 'step-0000042')));
+
+  const lite = path.join(t.runs, 'lite');
+  const { calls, stderr } = run(t, 'train-lite.sh', lite);
+  assert.match(stderr, /continuing from the copy in models\/default-run/);
+  assert.ok(fs.existsSync(path.join(lite, 'step-0000042')) && fs.existsSync(path.join(lite, 'metrics.jsonl')));
+  assert.ok(!fs.existsSync(path.join(lite, 'README.md')) && !fs.existsSync(path.join(lite, 'run-folder')));
+  assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out')], [true, lite]);
+});
+
+test('train-lite into a folder of another name does not take the copy', () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'lite' });
+  const other = path.join(t.runs, 'lite-2');
+  const { calls } = run(t, 'train-lite.sh', other);
+  assert.equal(flag(calls[0], '--model'), 'vit-lite-patch4-32');
+  assert.ok(!fs.existsSync(path.join(other, 'step-0000042')));
+});
+
+test("train-default restores a copy of its own stage (by earlier-stages/), with or without run-folder", () => {
+  for (const runFolder of ['default-stage4', undefined]) {
+    const t = scratchRepo();
+    writeSnapshot(t, { runFolder, earlierStages: 3 });
+    const stage4 = path.join(t.runs, 'default-stage4');
+    const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+    assert.match(stderr, /stage 4/);
+    assert.ok(fs.existsSync(path.join(stage4, 'step-0000042')));
+    assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch')], [true, stage4, '28']);
+  }
+});

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# vit-lite-patch4-32 (Compact Transformers' ViT-Lite-6/4: hidden 256, 6 layers, 4 heads, MLP 512,
+# 3.2 M parameters; the shipped model's shape) trained from scratch in one run on the native
+# tensorflow backend (`pnpm native` first), 500 images per class held out, seed 42:
+#
+#   70 epochs in one warmup (5%) + cosine from a peak lr of 1e-3 (recipe cifar-default: AdamW, weight
+#   decay 0.05, batch 128, label smoothing 0.1, EMA 0.999), RandAugment after crop + flip, mixup 0.8 /
+#   CutMix 1 (one of the two per batch) in epochs 1-56 and its last 14 epochs unmixed, stochastic
+#   depth 0.1 — the recipe with which "Vision Transformer for Small-Size Datasets" trains a ViT of
+#   this size to 93.6% on CIFAR-10 in 100 epochs.
+#
+#   scripts/train-lite.sh [run folder]        (default: ../runs/lite, outside the repository)
+#
+# Why from scratch and not on from the shipped model: that model is vit-mini (hidden 128) made twice
+# as wide by `vitlens widen`, whose copies of the residual stream never came apart — after 32 epochs
+# of stage 4 the two copies of every patch-embedding and MLP-output row still had cosine 0.99 — so it
+# trains like a hidden-128 model with wider attention.
+#
+# It runs in resumable chunks: stop it with Ctrl-C (it saves the current step) whenever needed and
+# run this again to continue exactly. When the run folder has no checkpoint (a new machine) and
+# models/default-run is a copy of a run folder of the same name (its run-folder file), it continues
+# from that copy (`node scripts/ship-model.mjs <run folder> --snapshot-only` makes it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN="${1:-../runs/lite}"
+EPOCHS=70
+MIXUP_OFF=56
+DATA="${VITLENS_CIFAR10_JPEG:-../shared/data/cifar10-jpeg}"
+SNAPSHOT=models/default-run
+CLI=(node apps/cli/dist/bin.js)
+
+has_checkpoint() {
+  compgen -G "$1/epoch-*" >/dev/null || compgen -G "$1/step-*" >/dev/null
+}
+
+if ! has_checkpoint "$RUN" && [ -f "$SNAPSHOT/run-folder" ] && [ "$(cat "$SNAPSHOT/run-folder")" = "$(basename "$RUN")" ]; then
+  echo "train-lite: no checkpoint in $RUN; continuing from the copy in $SNAPSHOT" >&2
+  mkdir -p "$RUN"
+  cp -R "$SNAPSHOT"/. "$RUN"/
+  rm -f "$RUN/README.md" "$RUN/run-folder"
+fi
+
+if has_checkpoint "$RUN"; then
+  exec "${CLI[@]}" train --data "$DATA" --resume --out "$RUN" --backend tensorflow
+fi
+mkdir -p "$RUN"
+rm -f "$RUN/metrics.jsonl" # lines of a start stopped before its first checkpoint
+exec "${CLI[@]}" train --recipe cifar-default --model vit-lite-patch4-32 --epochs "$EPOCHS" \
+  --augment randaugment --mixup 0.8 --cutmix 1 --mixup-off-epoch "$MIXUP_OFF" --drop-path 0.1 \
+  --data "$DATA" --micro-batch-size 128 --val-per-class 500 --seed 42 --backend tensorflow --out "$RUN"
