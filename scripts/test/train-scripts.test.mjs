@@ -61,8 +61,8 @@ test('train-lite starts vit-lite-patch4-32 from scratch with its whole plan, the
   const first = run(t, 'train-lite.sh', lite).calls;
   assert.equal(first.length, 1);
   assert.deepEqual(
-    [flag(first[0], '--model'), flag(first[0], '--recipe'), flag(first[0], '--epochs'), flag(first[0], '--augment'), flag(first[0], '--mixup'), flag(first[0], '--out')],
-    ['vit-lite-patch4-32', 'cifar-default', '70', 'randaugment', '0', lite],
+    [flag(first[0], '--model'), flag(first[0], '--recipe'), flag(first[0], '--epochs'), flag(first[0], '--lr'), flag(first[0], '--augment'), flag(first[0], '--mixup'), flag(first[0], '--out')],
+    ['vit-lite-patch4-32', 'cifar-default', '70', '5e-4', 'randaugment', '0', lite],
   );
   assert.ok(!first[0].includes('--pretrained') && !first[0].includes('--resume'));
   fs.mkdirSync(path.join(lite, 'step-0000100'));
