@@ -46,13 +46,11 @@ STAGE3_FINAL="$STAGE3/$(printf 'epoch-%03d' "$STAGE3_STOP")"
 # not of regularisation. (Set on 12-06 while stage 4 was in epoch 16; epochs 1-16 are unchanged.)
 STAGE4_MIXUP_OFF=28
 DATA="${VITLENS_CIFAR10_JPEG:-../shared/data/cifar10-jpeg}"
-SNAPSHOT=models/default-run
 COMMON=(--data "$DATA" --micro-batch-size 128 --val-per-class 500 --seed 42 --backend tensorflow)
 CLI=(node apps/cli/dist/bin.js)
 
-has_checkpoint() {
-  compgen -G "$1/epoch-*" >/dev/null || compgen -G "$1/step-*" >/dev/null
-}
+# shellcheck source=scripts/run-folders.sh
+. scripts/run-folders.sh
 
 restore_snapshot() { # the copy in models/default-run → the folder of its stage (1 + its earlier stages)
   local earlier stage_dir
@@ -65,9 +63,7 @@ restore_snapshot() { # the copy in models/default-run → the folder of its stag
     *) echo "train-default: $SNAPSHOT/earlier-stages has $earlier metrics files; expected 0 to 3" >&2; exit 1 ;;
   esac
   echo "train-default: no checkpoint on disk; continuing from the copy in $SNAPSHOT (stage $((earlier + 1)))" >&2
-  mkdir -p "$stage_dir"
-  cp -R "$SNAPSHOT"/. "$stage_dir"/
-  rm -f "$stage_dir/README.md" "$stage_dir/run-folder"
+  copy_snapshot_into "$stage_dir"
 }
 
 # The snapshot is of these runs when its run-folder (written by scripts/ship-model.mjs; copies made

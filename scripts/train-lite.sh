@@ -29,18 +29,14 @@ cd "$(dirname "$0")/.."
 RUN="${1:-../runs/lite}"
 EPOCHS=70
 DATA="${VITLENS_CIFAR10_JPEG:-../shared/data/cifar10-jpeg}"
-SNAPSHOT=models/default-run
 CLI=(node apps/cli/dist/bin.js)
 
-has_checkpoint() {
-  compgen -G "$1/epoch-*" >/dev/null || compgen -G "$1/step-*" >/dev/null
-}
+# shellcheck source=scripts/run-folders.sh
+. scripts/run-folders.sh
 
 if ! has_checkpoint "$RUN" && [ -f "$SNAPSHOT/run-folder" ] && [ "$(cat "$SNAPSHOT/run-folder")" = "$(basename "$RUN")" ]; then
   echo "train-lite: no checkpoint in $RUN; continuing from the copy in $SNAPSHOT" >&2
-  mkdir -p "$RUN"
-  cp -R "$SNAPSHOT"/. "$RUN"/
-  rm -f "$RUN/README.md" "$RUN/run-folder"
+  copy_snapshot_into "$RUN"
 fi
 
 if has_checkpoint "$RUN"; then

@@ -22,7 +22,7 @@ function scratchRepo() {
   scratchRoots.push(root);
   const repo = path.join(root, 'repo');
   fs.mkdirSync(path.join(repo, 'scripts'), { recursive: true });
-  for (const f of ['train-default.sh', 'train-lite.sh', 'metrics-jsonl.mjs']) fs.copyFileSync(path.join(SCRIPTS, f), path.join(repo, 'scripts', f));
+  for (const f of ['train-default.sh', 'train-lite.sh', 'run-folders.sh', 'metrics-jsonl.mjs']) fs.copyFileSync(path.join(SCRIPTS, f), path.join(repo, 'scripts', f));
   fs.mkdirSync(path.join(repo, 'apps/cli/dist'), { recursive: true });
   fs.writeFileSync(
     path.join(repo, 'apps/cli/dist/bin.js'),
