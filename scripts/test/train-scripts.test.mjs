@@ -61,17 +61,19 @@ test('train-lite starts vit-lite-patch4-32 from scratch with its whole plan, the
   const first = run(t, 'train-lite.sh', lite).calls;
   assert.equal(first.length, 1);
   assert.deepEqual(
-    [flag(first[0], '--model'), flag(first[0], '--recipe'), flag(first[0], '--epochs'), flag(first[0], '--lr'), flag(first[0], '--augment'), flag(first[0], '--mixup'), flag(first[0], '--out')],
-    ['vit-lite-patch4-32', 'cifar-default', '100', '5e-4', 'randaugment', '0', lite],
+    ['--model', '--recipe', '--epochs', '--lr', '--augment', '--augment-after', '--mixup', '--out'].map((name) => flag(first[0], name)),
+    ['vit-lite-patch4-32', 'cifar-default', '100', '5e-4', 'randaugment', '29:randaugment-m5', '0', lite],
   );
   assert.ok(!first[0].includes('--pretrained') && !first[0].includes('--resume'));
   fs.mkdirSync(path.join(lite, 'step-0000100'));
   const second = run(t, 'train-lite.sh', lite).calls;
-  // A resume names the plan's epochs (so a longer plan in the script reaches runs already started) and nothing else of the recipe.
+  // A resume names the plan's epochs and later augmentation (so a change of plan in the script
+  // reaches runs already started) and nothing else of the recipe.
   assert.deepEqual(
-    [second[0].includes('--resume'), flag(second[0], '--out'), flag(second[0], '--epochs'), second[0].includes('--model'), second[0].includes('--lr')],
-    [true, lite, '100', false, false],
+    [second[0].includes('--resume'), flag(second[0], '--out'), flag(second[0], '--epochs'), flag(second[0], '--augment-after')],
+    [true, lite, '100', '29:randaugment-m5'],
   );
+  assert.ok(['--model', '--lr', '--augment', '--mixup', '--drop-path'].every((name) => !second[0].includes(name)));
 });
 
 test('a snapshot of the lite run is restored by train-lite and left alone by train-default', () => {

@@ -138,7 +138,7 @@ describe('vitlens train', () => {
       const changed = await run(['train', '--data', data, '--backend', 'wasm', '--no-progress', '--resume', '--out', out, flag!, value!]);
       expect(changed.code, `${flag} ${value}`).not.toBe(0);
       expect(changed.stderr).toContain(`--resume: ${flag} ${/^[\d.]+$/.test(value!) ? value : JSON.stringify(value)} is not this run's ${savedValue}`);
-      expect(changed.stderr).toMatch(/only --epochs, --max-steps, --keep, --save-every, --ema, --micro-batch-size and --mixup-off-epoch may change/);
+      expect(changed.stderr).toMatch(/only --epochs, --max-steps, --keep, --save-every, --ema, --micro-batch-size, --mixup-off-epoch and --augment-after may change/);
       expect(changed.stderr).toContain(`--pretrained ${path.join(out, 'step-0000001')}`);
     }
     // Nothing was written by the refused attempts.
@@ -173,6 +173,42 @@ describe('vitlens train', () => {
     const unmixed = await run(['train', ...common(), '--mixup-off-epoch', '2', '--out', path.join(root, 'mixup-off-none')]);
     expect(unmixed.code).not.toBe(0);
     expect(unmixed.stderr).toContain('--mixup-off-epoch 2: this run mixes no images (--mixup and --cutmix are 0)');
+  }, 120_000);
+
+  it('--augment-after switches the policy for later epochs; --resume may change it only for epochs not yet begun', async () => {
+    const out = path.join(root, 'augment-after');
+    // 3 steps per epoch: 4 steps finish epoch 1 and begin epoch 2.
+    const first = await run(['train', ...common(), '--epochs', '4', '--augment', 'randaugment', '--max-steps', '4', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'))).toMatchObject({ epoch: 1, stepInEpoch: 1, config: { augmentAfter: [] } });
+
+    const resume = ['train', '--data', data, '--backend', 'wasm', '--no-progress', '--resume', '--out', out];
+    const early = await run([...resume, '--augment-after', '1:randaugment-m5']);
+    expect(early.code).not.toBe(0);
+    expect(early.stderr).toContain('--resume: --augment-after 1:randaugment-m5 would augment epoch 2 with randaugment-m5, which this run has already trained with randaugment');
+    expect(early.stderr).toContain("2 epochs begun); switch after epoch 2 or later (the run's switches: (none))");
+
+    const later = await run([...resume, '--augment-after', '2:randaugment-m5', '--augment-after', '3:basic', '--max-steps', '7']);
+    expect(later.code, later.stderr).toBe(0);
+    expect(later.stderr).toContain('augmentation: randaugment in epochs 1–2, randaugment-m5 in epoch 3, basic in epoch 4 (--augment-after 2:randaugment-m5 3:basic)');
+    expect(JSON.parse(await fs.readFile(path.join(out, 'last', 'trainer_state.json'), 'utf8'))).toMatchObject({
+      step: 7,
+      config: { augment: 'randaugment', augmentAfter: [{ afterEpoch: 2, policy: 'randaugment-m5' }, { afterEpoch: 3, policy: 'basic' }] },
+    });
+
+    for (const [value, message] of [
+      ['30', "--augment-after expects EPOCH:POLICY with EPOCH ≥ 1 (e.g. 30:randaugment-m5: epochs 31 on use randaugment-m5), got '30'"],
+      ['0:basic', "got '0:basic'"],
+      ['30:strong', "--augment-after 30:strong: 'strong' is not a policy; valid policies are none, flip, basic"],
+    ]) {
+      const bad = await run(['train', ...common(), '--augment-after', value!, '--out', path.join(root, 'augment-after-bad')]);
+      expect(bad.code, value).not.toBe(0);
+      expect(bad.stderr).toContain(message);
+    }
+    const unordered = await run(['train', ...common(), '--augment-after', '3:basic', '--augment-after', '2:flip', '--out', path.join(root, 'augment-after-bad')]);
+    expect(unordered.code).not.toBe(0);
+    expect(unordered.stderr).toContain('--augment-after 2:flip comes after 3:basic; give the switches in increasing epoch order');
+    await expect(fs.access(path.join(root, 'augment-after-bad'))).rejects.toThrow();
   }, 120_000);
 
   it('rejects bad flags and values with the valid choices', async () => {

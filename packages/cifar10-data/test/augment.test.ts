@@ -130,8 +130,27 @@ describe('augmentations', () => {
     expect(() => randAugment({ ops: ['zoom'] })).toThrowError(/unknown op "zoom"; valid ops: identity/);
   });
 
+  it('randaugment-m5 draws the same ops as randaugment and changes the images less', () => {
+    // Same rng stream: the same crops, flips and ops, at magnitude 5 instead of 9.
+    let changeM9 = 0;
+    let changeM5 = 0;
+    for (let k = 0; k < 64; k++) {
+      const original = gradientImage(32, 32, k + 1);
+      const m9 = original.slice();
+      const m5 = original.slice();
+      getAugmentPolicy('randaugment')(m9, 32, 32, new Rng(`image ${k}`));
+      getAugmentPolicy('randaugment-m5')(m5, 32, 32, new Rng(`image ${k}`));
+      for (let i = 0; i < original.length; i++) {
+        changeM9 += Math.abs(m9[i]! - original[i]!);
+        changeM5 += Math.abs(m5[i]! - original[i]!);
+      }
+    }
+    expect(changeM5).toBeGreaterThan(0);
+    expect(changeM5).toBeLessThan(0.9 * changeM9);
+  });
+
   it('the registry lists built-in policies, accepts new ones, and names valid ones on a typo', () => {
-    expect(augmentPolicyNames()).toEqual(expect.arrayContaining(['none', 'basic', 'randaugment', 'cutout']));
+    expect(augmentPolicyNames()).toEqual(expect.arrayContaining(['none', 'basic', 'randaugment', 'randaugment-m5', 'cutout']));
     registerAugmentPolicy('invert', (img) => {
       for (let i = 0; i < img.length; i++) img[i] = 255 - img[i]!;
     });

@@ -36,8 +36,14 @@ export interface TrainConfig {
   /** Clip gradients to this global L2 norm; 0 disables clipping. */
   clipNorm: number;
   labelSmoothing: number;
-  /** A `@vitlens/cifar10-data` augmentation policy name. */
+  /** A `@vitlens/cifar10-data` augmentation policy name (of every epoch, unless `augmentAfter` changes it). */
   augment: string;
+  /**
+   * Later policies: from the epoch after `afterEpoch` on, epochs augment with `policy` (the last
+   * switch whose `afterEpoch` has passed wins); in increasing `afterEpoch` order. Empty: `augment`
+   * in every epoch. A run can start with strong augmentation and end with lighter augmentation.
+   */
+  augmentAfter: AugmentSwitch[];
   mixup: number;
   cutmix: number;
   /**
@@ -67,6 +73,12 @@ export interface TrainConfig {
   ema: number;
 }
 
+/** From the epoch after `afterEpoch` (1-based: after that many epochs) on, augment with `policy`. */
+export interface AugmentSwitch {
+  afterEpoch: number;
+  policy: string;
+}
+
 /** What a recipe may leave to the command line. */
 export type TrainConfigOverrides = Partial<Omit<TrainConfig, 'optimizer' | 'schedule'>> & {
   optimizer?: Partial<TrainConfig['optimizer']>;
@@ -82,6 +94,7 @@ const RUN_DEFAULTS = {
   mixup: 0,
   cutmix: 0,
   mixupOffEpoch: 0,
+  augmentAfter: [] as AugmentSwitch[],
   dropPath: 0,
   valPerClass: 500,
   seed: 42,
@@ -189,6 +202,9 @@ export function validateTrainConfig(c: TrainConfig, source = 'train config'): Tr
   if (!num(c.clipNorm, 0)) fail(source, 'clipNorm', 'a number ≥ 0 (0 = off)', c.clipNorm);
   if (!num(c.labelSmoothing, 0, 1, true)) fail(source, 'labelSmoothing', 'in [0, 1)', c.labelSmoothing);
   if (typeof c.augment !== 'string') fail(source, 'augment', 'an augmentation policy name', c.augment);
+  // Configurations saved before `augmentAfter` existed use `augment` in every epoch.
+  if (c.augmentAfter === undefined) c.augmentAfter = [];
+  validateAugmentAfter(c.augmentAfter, source);
   if (!num(c.mixup, 0)) fail(source, 'mixup', 'a number ≥ 0', c.mixup);
   if (!num(c.cutmix, 0)) fail(source, 'cutmix', 'a number ≥ 0', c.cutmix);
   // Configurations saved before `mixupOffEpoch` existed mix every epoch.
@@ -208,6 +224,30 @@ export function validateTrainConfig(c: TrainConfig, source = 'train config'): Tr
   if (c.ema === undefined) c.ema = 0;
   if (!num(c.ema, 0, 1, true)) fail(source, 'ema', 'in [0, 1) (0 = no average of the weights)', c.ema);
   return c;
+}
+
+function validateAugmentAfter(switches: unknown, source: string): void {
+  if (!Array.isArray(switches)) fail(source, 'augmentAfter', 'a list of { afterEpoch, policy } (empty = no switch)', switches);
+  let previous = 0;
+  switches.forEach((s: Partial<AugmentSwitch> | null, i) => {
+    const field = `augmentAfter[${i}]`;
+    if (typeof s !== 'object' || s === null) fail(source, field, 'an object { afterEpoch, policy }', s);
+    if (!int(s.afterEpoch, previous + 1)) {
+      fail(source, `${field}.afterEpoch`, i === 0 ? 'an integer ≥ 1' : `an integer > ${previous} (the switch before it)`, s.afterEpoch);
+    }
+    if (typeof s.policy !== 'string' || s.policy === '') fail(source, `${field}.policy`, 'an augmentation policy name', s.policy);
+    previous = s.afterEpoch as number;
+  });
+}
+
+/**
+ * The augmentation policy of the epoch with 0-based index `epochIndex`: `augment`, or the policy of
+ * the last `augmentAfter` switch with `afterEpoch` ≤ `epochIndex`.
+ */
+export function augmentPolicyInEpoch(config: Pick<TrainConfig, 'augment' | 'augmentAfter'>, epochIndex: number): string {
+  let policy = config.augment;
+  for (const s of config.augmentAfter) if (s.afterEpoch <= epochIndex) policy = s.policy;
+  return policy;
 }
 
 /**

@@ -11,7 +11,17 @@ export { clipByGlobalNorm, globalNorm } from './clip';
 export { WeightAverage } from './ema';
 export { crossEntropy, crossEntropyPerExample, type LossTarget } from './loss';
 export { DEFAULT_MEMORY_BUDGET, NATIVE_MEMORY_BUDGET, defaultMemoryBudget, LocalGradientEngine, trainingBytesPerImage, type LocalGradientEngineOptions, type ShapeConfig } from './engine';
-export { RECIPES, RECIPE_NAMES, mixesInEpoch, resolveTrainConfig, validateTrainConfig, type TrainConfig, type TrainConfigOverrides } from './config';
+export {
+  RECIPES,
+  RECIPE_NAMES,
+  augmentPolicyInEpoch,
+  mixesInEpoch,
+  resolveTrainConfig,
+  validateTrainConfig,
+  type AugmentSwitch,
+  type TrainConfig,
+  type TrainConfigOverrides,
+} from './config';
 export {
   BEST_DIR,
   EMA_DIR,

@@ -2,7 +2,7 @@ import { Rng } from '@vitlens/core';
 import { type Batch, batchIterator } from '@vitlens/cifar10-data';
 import { type TrainerState, epochDirName, stepDirName } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
-import { mixesInEpoch } from './config';
+import { augmentPolicyInEpoch, mixesInEpoch } from './config';
 import { evaluateModel } from './evaluate';
 import type { EpochMetrics, StepMetrics } from './metrics-log';
 import type { ClassificationMetrics } from './metrics';
@@ -67,7 +67,7 @@ async function runEpoch(run: RunState): Promise<'ended' | 'interrupted'> {
     preprocess: opts.preprocess,
     shuffle: true,
     rng: run.rng,
-    augment: config.augment,
+    augment: augmentPolicyInEpoch(config, run.epoch),
     mixup: mixing ? config.mixup : 0,
     cutmix: mixing ? config.cutmix : 0,
   });

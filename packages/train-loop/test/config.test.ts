@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RECIPE_NAMES, type TrainConfig, mixesInEpoch, resolveTrainConfig, validateTrainConfig } from '../src/index';
+import { RECIPE_NAMES, type TrainConfig, augmentPolicyInEpoch, mixesInEpoch, resolveTrainConfig, validateTrainConfig } from '../src/index';
 
 describe('resolveTrainConfig', () => {
   it('resolves every recipe to a valid configuration with no stochastic depth unless asked', () => {
@@ -20,7 +20,36 @@ describe('resolveTrainConfig', () => {
     delete saved.ema;
     delete saved.dropPath;
     delete saved.mixupOffEpoch;
-    expect(validateTrainConfig(saved as TrainConfig, 'run/trainer_state.json')).toMatchObject({ ema: 0, dropPath: 0, mixupOffEpoch: 0 });
+    delete saved.augmentAfter;
+    expect(validateTrainConfig(saved as TrainConfig, 'run/trainer_state.json')).toMatchObject({ ema: 0, dropPath: 0, mixupOffEpoch: 0, augmentAfter: [] });
+  });
+
+  it('augmentAfter: switches in increasing epoch order; each epoch uses the last switch passed', () => {
+    const switched = resolveTrainConfig('cifar-default', {
+      augment: 'randaugment',
+      augmentAfter: [
+        { afterEpoch: 2, policy: 'randaugment-m5' },
+        { afterEpoch: 4, policy: 'basic' },
+      ],
+    });
+    expect([0, 1, 2, 3, 4, 99].map((e) => augmentPolicyInEpoch(switched, e))).toEqual(['randaugment', 'randaugment', 'randaugment-m5', 'randaugment-m5', 'basic', 'basic']);
+    expect([0, 50].map((e) => augmentPolicyInEpoch(resolveTrainConfig('cifar-default'), e))).toEqual(['basic', 'basic']);
+    expect(() => resolveTrainConfig('cifar-scratch', { augmentAfter: [{ afterEpoch: 0, policy: 'basic' }] })).toThrow(
+      "recipe 'cifar-scratch': augmentAfter[0].afterEpoch must be an integer ≥ 1, got 0",
+    );
+    expect(() =>
+      resolveTrainConfig('cifar-scratch', {
+        augmentAfter: [
+          { afterEpoch: 5, policy: 'basic' },
+          { afterEpoch: 5, policy: 'flip' },
+        ],
+      }),
+    ).toThrow("recipe 'cifar-scratch': augmentAfter[1].afterEpoch must be an integer > 5 (the switch before it), got 5");
+    expect(() => resolveTrainConfig('cifar-scratch', { augmentAfter: [{ afterEpoch: 3, policy: '' }] })).toThrow(/augmentAfter\[0\]\.policy must be an augmentation policy name, got ""/);
+    const saved = { ...resolveTrainConfig('cifar-scratch'), augmentAfter: 'basic' } as unknown as TrainConfig;
+    expect(() => validateTrainConfig(saved, 'run/trainer_state.json')).toThrow(
+      'run/trainer_state.json: augmentAfter must be a list of { afterEpoch, policy } (empty = no switch), got "basic"',
+    );
   });
 
   it('mixupOffEpoch: an integer ≥ 0; epochs from that index on mix nothing, 0 mixes every epoch', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@vitlens/core';
-import { stratifiedSplit } from '@vitlens/cifar10-data';
+import { registerAugmentPolicy, stratifiedSplit } from '@vitlens/cifar10-data';
 import { ViTForImageClassification, processorToPreprocessOptions } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -303,6 +303,34 @@ describe('train', () => {
       [false, false, false, false],
     ]);
     expect((await readTrainerState(path.join(root, 'mixup-off', 'last', 'trainer_state.json'))).config.mixupOffEpoch).toBe(2);
+    model.dispose();
+  }, 120_000);
+
+  it('augmentAfter: epochs after a switch augment with its policy, earlier ones with augment', async () => {
+    // Two policies that only count the images they see, per epoch.
+    const seen: Record<'strong' | 'light', number>[] = [];
+    let epochIndex = 0;
+    const count = (name: 'strong' | 'light') => () => {
+      seen[epochIndex] ??= { strong: 0, light: 0 };
+      seen[epochIndex]![name]++;
+    };
+    registerAugmentPolicy('test-count-strong', count('strong'));
+    registerAugmentPolicy('test-count-light', count('light'));
+    const model = newModel();
+    await train({
+      ...options(model, path.join(root, 'augment-after'), runConfig({ epochs: 3, augment: 'test-count-strong', augmentAfter: [{ afterEpoch: 1, policy: 'test-count-light' }] })),
+      onEpoch: (m) => {
+        epochIndex = m.epoch;
+      },
+    });
+    // 30 training images per epoch; the batches of an epoch are prepared within it.
+    expect(seen).toEqual([
+      { strong: 30, light: 0 },
+      { strong: 0, light: 30 },
+      { strong: 0, light: 30 },
+    ]);
+    const { config } = await readTrainerState(path.join(root, 'augment-after', 'last', 'trainer_state.json'));
+    expect(config.augmentAfter).toEqual([{ afterEpoch: 1, policy: 'test-count-light' }]);
     model.dispose();
   }, 120_000);
 

@@ -1,16 +1,18 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type Command, CommanderError, Option } from 'commander';
+import { type Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { initBackend } from '@vitlens/core';
 import { type ImageDataset, augmentPolicyNames, stratifiedSplit } from '@vitlens/cifar10-data';
 import { loadDataset } from '@vitlens/cifar10-data/node';
 import {
+  type AugmentSwitch,
   RECIPE_NAMES,
   type TrainConfig,
   type TrainConfigOverrides,
   type TrainerState,
   WorkerGradientEngine,
+  augmentPolicyInEpoch,
   findResumeCheckpoint,
   mixesInEpoch,
   recoverCheckpoints,
@@ -59,6 +61,8 @@ export interface TrainFlags {
   saveEvery?: number;
   workers?: number;
   augment?: string;
+  /** `--augment-after N:POLICY`, each time it is given (in the order given). */
+  augmentAfter?: AugmentSwitch[];
   labelSmoothing?: number;
   mixup?: number;
   cutmix?: number;
@@ -88,6 +92,7 @@ export function configFromFlags(flags: TrainFlags): TrainConfig {
     keep: flags.keep,
     saveEvery: flags.saveEvery,
     augment: flags.augment,
+    augmentAfter: flags.augmentAfter,
     labelSmoothing: flags.labelSmoothing,
     mixup: flags.mixup,
     cutmix: flags.cutmix,
@@ -124,7 +129,57 @@ const RUN_DEFINING_FLAGS: ReadonlyArray<{ flag: string; given: (f: TrainFlags) =
  * What `--resume` lets change: the run's length, what is kept, how each step is split, and when
  * mixing stops (for epochs not yet begun).
  */
-const RESUME_MAY_CHANGE = '--epochs, --max-steps, --keep, --save-every, --ema, --micro-batch-size and --mixup-off-epoch';
+const RESUME_MAY_CHANGE = '--epochs, --max-steps, --keep, --save-every, --ema, --micro-batch-size, --mixup-off-epoch and --augment-after';
+
+/** How `--augment-after` switches read on the command line: `30:randaugment-m5 60:basic`. */
+const formatAugmentAfter = (switches: readonly AugmentSwitch[]): string =>
+  switches.length === 0 ? '(none)' : switches.map((s) => `${s.afterEpoch}:${s.policy}`).join(' ');
+
+/**
+ * Parse one `--augment-after N:POLICY` (from the epoch after N on, augment with POLICY) and add it
+ * to the ones given before it.
+ */
+export function parseAugmentAfter(value: string, previous: AugmentSwitch[] = []): AugmentSwitch[] {
+  const match = /^(\d+):(.+)$/.exec(value.trim());
+  const afterEpoch = match ? Number(match[1]) : Number.NaN;
+  if (!match || !(afterEpoch >= 1)) {
+    throw new InvalidArgumentError(`--augment-after expects EPOCH:POLICY with EPOCH ≥ 1 (e.g. 30:randaugment-m5: epochs 31 on use randaugment-m5), got '${value}'`);
+  }
+  const policy = match[2]!;
+  if (!augmentPolicyNames().includes(policy)) {
+    throw new InvalidArgumentError(`--augment-after ${value}: '${policy}' is not a policy; valid policies are ${augmentPolicyNames().join(', ')}`);
+  }
+  const last = previous.at(-1);
+  if (last && afterEpoch <= last.afterEpoch) {
+    throw new InvalidArgumentError(`--augment-after ${value} comes after ${last.afterEpoch}:${last.policy}; give the switches in increasing epoch order`);
+  }
+  return [...previous, { afterEpoch, policy }];
+}
+
+/**
+ * Throw when `--augment-after` given with `--resume` would change the augmentation of an epoch the
+ * run has already begun (`state.epoch` done, and the next one when `state.stepInEpoch` > 0): only
+ * the epochs still to come may change, so the resumed run stays exact.
+ */
+export function checkAugmentAfterChange(
+  augmentAfter: AugmentSwitch[],
+  saved: TrainConfig,
+  state: Pick<TrainerState, 'epoch' | 'stepInEpoch'>,
+  stateFile: string,
+): void {
+  const begun = state.epoch + (state.stepInEpoch > 0 ? 1 : 0);
+  const changed = { ...saved, augmentAfter };
+  for (let epochIndex = 0; epochIndex < begun; epochIndex++) {
+    const before = augmentPolicyInEpoch(saved, epochIndex);
+    const after = augmentPolicyInEpoch(changed, epochIndex);
+    if (before === after) continue;
+    throw new Error(
+      `--resume: --augment-after ${formatAugmentAfter(augmentAfter)} would augment epoch ${epochIndex + 1} with ${after}, which this run has ` +
+        `already trained with ${before} (${stateFile}: ${begun} epoch${begun === 1 ? '' : 's'} begun); switch after epoch ${begun} or later ` +
+        `(the run's switches: ${formatAugmentAfter(saved.augmentAfter)})`,
+    );
+  }
+}
 
 /**
  * Throw when a `--mixup-off-epoch` given with `--resume` would change whether an epoch that the
@@ -161,6 +216,18 @@ export function checkResumeFlags(flags: TrainFlags, saved: TrainConfig, stateFil
         `with --pretrained ${path.dirname(stateFile)} and a new --out`,
     );
   }
+}
+
+/** Which policy augments which epochs: `randaugment in epochs 1–30, randaugment-m5 in epochs 31–100`. */
+export function describeAugmentation(config: Pick<TrainConfig, 'augment' | 'augmentAfter' | 'epochs'>): string {
+  const starts = [0, ...config.augmentAfter.map((s) => s.afterEpoch)].filter((e) => e < config.epochs);
+  return starts
+    .map((start, i) => {
+      const end = Math.min(starts[i + 1] ?? config.epochs, config.epochs);
+      const epochs = end - start === 1 ? `epoch ${end}` : `epochs ${start + 1}–${end}`;
+      return `${augmentPolicyInEpoch(config, start)} in ${epochs}`;
+    })
+    .join(', ');
 }
 
 /** `a, b, c` for a message; long lists (ImageNet's 1000 classes) are cut. */
@@ -304,6 +371,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     const saved = validateTrainConfig(structuredClone(found.state.config), stateFile);
     checkResumeFlags(flags, saved, stateFile);
     if (flags.mixupOffEpoch !== undefined) checkMixupOffChange(flags.mixupOffEpoch, saved, found.state, stateFile);
+    if (flags.augmentAfter !== undefined) checkAugmentAfterChange(flags.augmentAfter, saved, found.state, stateFile);
     // The saved run configuration keeps the resumed run identical; only its length, what is kept,
     // how a step is split into micro-batches (the same update) and when mixing stops may change.
     config = validateTrainConfig(
@@ -318,6 +386,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         ema: flags.ema ?? saved.ema,
         // Mixing may stop at another epoch, as long as no epoch already begun changes (checked above).
         mixupOffEpoch: flags.mixupOffEpoch ?? saved.mixupOffEpoch,
+        // Later augmentation may change too, for epochs not yet begun (checked above).
+        augmentAfter: flags.augmentAfter ?? saved.augmentAfter,
       },
       stateFile,
     );
@@ -336,6 +406,11 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   }
   if (!augmentPolicyNames().includes(config.augment)) {
     throw new Error(`--augment: '${config.augment}' is not a policy; valid policies are ${augmentPolicyNames().join(', ')}`);
+  }
+  for (const { afterEpoch, policy } of config.augmentAfter) {
+    if (!augmentPolicyNames().includes(policy)) {
+      throw new Error(`--augment-after ${afterEpoch}:${policy}: '${policy}' is not a policy; valid policies are ${augmentPolicyNames().join(', ')}`);
+    }
   }
   const dataset = await loadDataset(flags.data, { split: 'train', cacheDir: flags.cacheDir, log, progress: flags.progress !== false });
   if (dataset.classNames.length < 2) {
@@ -371,6 +446,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   if (config.mixupOffEpoch > 0 && config.mixupOffEpoch < config.epochs) {
     log(`mixup/CutMix in epochs 1–${config.mixupOffEpoch}; epochs ${config.mixupOffEpoch + 1}–${config.epochs} train on unmixed images (--mixup-off-epoch ${config.mixupOffEpoch})`);
   }
+  if (config.augmentAfter.length > 0) log(`augmentation: ${describeAugmentation(config)} (--augment-after ${formatAugmentAfter(config.augmentAfter)})`);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -498,6 +574,11 @@ export function registerTrain(program: Command): void {
     .option('--save-every <n>', 'also checkpoint every N steps', nonNegativeInt('--save-every'))
     .option('--workers <n>', 'threads that compute gradients in parallel (data-parallel; 1 = this thread only)', positiveInt('--workers'), 1)
     .addOption(new Option('--augment <policy>', "augmentation policy (default: the recipe's)").choices(augmentPolicyNames()))
+    .option(
+      '--augment-after <epoch:policy>',
+      'from the epoch after EPOCH on, augment with POLICY instead (e.g. 30:randaugment-m5; repeat it for more switches, in epoch order); with --resume it may change for epochs not yet begun',
+      parseAugmentAfter,
+    )
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)', nonNegativeNumber('--label-smoothing'))
     .option('--mixup <alpha>', "mixup: blend each image with another of the batch by a Beta(alpha, alpha) share, and their labels alike (e.g. 0.8; 0 = off; default: the recipe's)", nonNegativeNumber('--mixup'))
     .option('--cutmix <alpha>', "CutMix: paste a box of another image of the batch, labels by area, box share from Beta(alpha, alpha) (e.g. 1; 0 = off; with --mixup each batch uses one of the two; default: the recipe's)", nonNegativeNumber('--cutmix'))
