@@ -41,7 +41,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN="${1:-../runs/lite}"
 EPOCHS=100
-AUGMENT_AFTER=29:randaugment-m5 # from epoch 30 on: RandAugment at half the magnitude (see above)
+# Later augmentation, one --augment-after flag per switch (in epoch order; a switch may be added or
+# moved while the run has not begun its epoch). From epoch 30 on: RandAugment at half the magnitude.
+AUGMENT_AFTER=(--augment-after 29:randaugment-m5)
 DATA="${VITLENS_CIFAR10_JPEG:-../shared/data/cifar10-jpeg}"
 CLI=(node apps/cli/dist/bin.js)
 
@@ -56,10 +58,10 @@ fi
 if has_checkpoint "$RUN"; then
   # --epochs and --augment-after: the plan is this script's (a resume may lengthen it, and change
   # the augmentation of epochs not yet begun).
-  exec "${CLI[@]}" train --data "$DATA" --resume --epochs "$EPOCHS" --augment-after "$AUGMENT_AFTER" --out "$RUN" --backend tensorflow
+  exec "${CLI[@]}" train --data "$DATA" --resume --epochs "$EPOCHS" "${AUGMENT_AFTER[@]}" --out "$RUN" --backend tensorflow
 fi
 mkdir -p "$RUN"
 rm -f "$RUN/metrics.jsonl" # lines of a start stopped before its first checkpoint
 exec "${CLI[@]}" train --recipe cifar-default --model vit-lite-patch4-32 --epochs "$EPOCHS" --lr 5e-4 \
-  --augment randaugment --augment-after "$AUGMENT_AFTER" --mixup 0 --cutmix 0 --drop-path 0.1 \
+  --augment randaugment "${AUGMENT_AFTER[@]}" --mixup 0 --cutmix 0 --drop-path 0.1 \
   --data "$DATA" --micro-batch-size 128 --val-per-class 500 --seed 42 --backend tensorflow --out "$RUN"

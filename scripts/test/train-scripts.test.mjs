@@ -41,6 +41,8 @@ function run(t, script, runFolder) {
 }
 
 const flag = (call, name) => call[call.indexOf(name) + 1];
+/** Every value of a repeatable flag, in order. */
+const flagValues = (call, name) => call.flatMap((arg, i) => (arg === name ? [call[i + 1]] : []));
 
 /** models/default-run as ship-model.mjs --snapshot-only leaves it: a step checkpoint, metrics, README, run-folder. */
 function writeSnapshot(t, { runFolder, earlierStages = 0 }) {
@@ -65,6 +67,7 @@ test('train-lite starts vit-lite-patch4-32 from scratch with its whole plan, the
     ['vit-lite-patch4-32', 'cifar-default', '100', '5e-4', 'randaugment', '29:randaugment-m5', '0', lite],
   );
   assert.ok(!first[0].includes('--pretrained') && !first[0].includes('--resume'));
+  assert.deepEqual(flagValues(first[0], '--augment-after'), ['29:randaugment-m5']);
   fs.mkdirSync(path.join(lite, 'step-0000100'));
   const second = run(t, 'train-lite.sh', lite).calls;
   // A resume names the plan's epochs and later augmentation (so a change of plan in the script
@@ -74,6 +77,8 @@ test('train-lite starts vit-lite-patch4-32 from scratch with its whole plan, the
     [true, lite, '100', '29:randaugment-m5'],
   );
   assert.ok(['--model', '--lr', '--augment', '--mixup', '--drop-path'].every((name) => !second[0].includes(name)));
+  // The same switches as the start: a resume's --augment-after replaces the run's.
+  assert.deepEqual(flagValues(second[0], '--augment-after'), flagValues(first[0], '--augment-after'));
 });
 
 test('a snapshot of the lite run is restored by train-lite and left alone by train-default', () => {
