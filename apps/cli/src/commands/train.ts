@@ -157,6 +157,22 @@ export function parseAugmentAfter(value: string, previous: AugmentSwitch[] = [])
 }
 
 /**
+ * The first epoch (0-based) among those the run has begun (`state.epoch` done, and the next one
+ * when `state.stepInEpoch` > 0) whose value `before` and `after` disagree on, and how many were begun.
+ */
+function firstBegunEpochChanged<T>(
+  state: Pick<TrainerState, 'epoch' | 'stepInEpoch'>,
+  before: (epochIndex: number) => T,
+  after: (epochIndex: number) => T,
+): { epochIndex: number | undefined; begun: number } {
+  const begun = state.epoch + (state.stepInEpoch > 0 ? 1 : 0);
+  for (let epochIndex = 0; epochIndex < begun; epochIndex++) {
+    if (before(epochIndex) !== after(epochIndex)) return { epochIndex, begun };
+  }
+  return { epochIndex: undefined, begun };
+}
+
+/**
  * Throw when `--augment-after` given with `--resume` would change the augmentation of an epoch the
  * run has already begun (`state.epoch` done, and the next one when `state.stepInEpoch` > 0): only
  * the epochs still to come may change, so the resumed run stays exact.
@@ -167,18 +183,14 @@ export function checkAugmentAfterChange(
   state: Pick<TrainerState, 'epoch' | 'stepInEpoch'>,
   stateFile: string,
 ): void {
-  const begun = state.epoch + (state.stepInEpoch > 0 ? 1 : 0);
   const changed = { ...saved, augmentAfter };
-  for (let epochIndex = 0; epochIndex < begun; epochIndex++) {
-    const before = augmentPolicyInEpoch(saved, epochIndex);
-    const after = augmentPolicyInEpoch(changed, epochIndex);
-    if (before === after) continue;
-    throw new Error(
-      `--resume: --augment-after ${formatAugmentAfter(augmentAfter)} would augment epoch ${epochIndex + 1} with ${after}, which this run has ` +
-        `already trained with ${before} (${stateFile}: ${begun} epoch${begun === 1 ? '' : 's'} begun); switch after epoch ${begun} or later ` +
-        `(the run's switches: ${formatAugmentAfter(saved.augmentAfter)})`,
-    );
-  }
+  const { epochIndex, begun } = firstBegunEpochChanged(state, (e) => augmentPolicyInEpoch(saved, e), (e) => augmentPolicyInEpoch(changed, e));
+  if (epochIndex === undefined) return;
+  throw new Error(
+    `--resume: --augment-after ${formatAugmentAfter(augmentAfter)} would augment epoch ${epochIndex + 1} with ${augmentPolicyInEpoch(changed, epochIndex)}, ` +
+      `which this run has already trained with ${augmentPolicyInEpoch(saved, epochIndex)} (${stateFile}: ${begun} epoch${begun === 1 ? '' : 's'} begun); ` +
+      `switch after epoch ${begun} or later (the run's switches: ${formatAugmentAfter(saved.augmentAfter)})`,
+  );
 }
 
 /**
@@ -187,17 +199,15 @@ export function checkAugmentAfterChange(
  * its images: only the epochs still to come may change, so the resumed run stays exact.
  */
 export function checkMixupOffChange(mixupOffEpoch: number, saved: TrainConfig, state: Pick<TrainerState, 'epoch' | 'stepInEpoch'>, stateFile: string): void {
-  const begun = state.epoch + (state.stepInEpoch > 0 ? 1 : 0);
   const changed = { ...saved, mixupOffEpoch };
-  for (let epochIndex = 0; epochIndex < begun; epochIndex++) {
-    const before = mixesInEpoch(saved, epochIndex);
-    if (before === mixesInEpoch(changed, epochIndex)) continue;
-    throw new Error(
-      `--resume: --mixup-off-epoch ${mixupOffEpoch} would ${before ? 'stop' : 'restart'} mixing in epoch ${epochIndex + 1}, which this run ` +
-        `has already trained ${before ? 'with' : 'without'} it (${stateFile}: ${begun} epoch${begun === 1 ? '' : 's'} begun); ` +
-        `give ${begun} or more, or ${saved.mixupOffEpoch} (the run's value)`,
-    );
-  }
+  const { epochIndex, begun } = firstBegunEpochChanged(state, (e) => mixesInEpoch(saved, e), (e) => mixesInEpoch(changed, e));
+  if (epochIndex === undefined) return;
+  const before = mixesInEpoch(saved, epochIndex);
+  throw new Error(
+    `--resume: --mixup-off-epoch ${mixupOffEpoch} would ${before ? 'stop' : 'restart'} mixing in epoch ${epochIndex + 1}, which this run ` +
+      `has already trained ${before ? 'with' : 'without'} it (${stateFile}: ${begun} epoch${begun === 1 ? '' : 's'} begun); ` +
+      `give ${begun} or more, or ${saved.mixupOffEpoch} (the run's value)`,
+  );
 }
 
 /**
