@@ -103,6 +103,55 @@ describe('vitlens evaluate', () => {
     expect(r.stdout).toMatch(/^Validation Accuracy \(held out of 'train': 2 per class, seed 9\): /);
   }, 60_000);
 
+  it('--split trained evaluates the rest of train, the images training used, so fit can be set beside held-out accuracy', async () => {
+    const out = path.join(root, 'results-trained');
+    const r = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--split', 'trained', '--out', out, '--backend', 'wasm', '--no-progress']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(await fs.readFile(path.join(out, 'evaluation_results.json'), 'utf8'));
+    // 8 training images per class, 2 of them held out by `vitlens train --val-per-class 2 --seed 9`
+    expect(json.perClass.map((c: { total: number }) => c.total)).toEqual([6, 6, 6, 6, 6, 6]);
+    expect(json).toMatchObject({ count: 36, trainedOn: { from: 'train', heldOutPerClass: 2, seed: 9 } });
+    expect(json.heldOut).toBeUndefined();
+    const text = await fs.readFile(path.join(out, 'evaluation_results.txt'), 'utf8');
+    expect(text.split('\n')[0]).toMatch(/^Training Accuracy \(the images trained on: 'train' less 2 per class held out, seed 9\): \d{1,3}\.\d\d%$/);
+    expect(text).toMatch(/^Split: {7}trained \(the images of 'train' not held out: 2 per class held out, seed 9\)$/m);
+
+    // It and --split val together are the whole of train, image for image: no image in both.
+    const valOut = path.join(root, 'results-trained-val');
+    const val = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--split', 'val', '--out', valOut, '--backend', 'wasm', '--no-progress']);
+    const all = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--split', 'train', '--out', path.join(root, 'results-trained-all'), '--backend', 'wasm', '--no-progress']);
+    expect(val.code, val.stderr).toBe(0);
+    expect(all.code, all.stderr).toBe(0);
+    const valJson = JSON.parse(await fs.readFile(path.join(valOut, 'evaluation_results.json'), 'utf8'));
+    const allJson = JSON.parse(await fs.readFile(path.join(root, 'results-trained-all', 'evaluation_results.json'), 'utf8'));
+    expect(json.count + valJson.count).toBe(allJson.count);
+    const summed = json.confusion.map((row: number[], t: number) => row.map((n, p) => n + valJson.confusion[t][p]));
+    expect(summed).toEqual(allJson.confusion);
+
+    // The averaged weights (<checkpoint>/ema) have no training state of their own: the checkpoint's says.
+    const withAverage = path.join(root, 'with-average');
+    await fs.cp(ckpt, withAverage, { recursive: true, dereference: true }); // 'last' is a link to the newest checkpoint
+    await fs.rm(path.join(withAverage, 'ema'), { recursive: true, force: true });
+    await fs.mkdir(path.join(withAverage, 'ema'));
+    for (const f of ['config.json', 'model.safetensors', 'preprocessor_config.json']) await fs.copyFile(path.join(ckpt, f), path.join(withAverage, 'ema', f));
+    const averaged = await run(['evaluate', '--checkpoint', path.join(withAverage, 'ema'), '--data', data, '--split', 'trained', '--out', out, '--backend', 'wasm', '--no-progress']);
+    expect(averaged.code, averaged.stderr).toBe(0);
+    expect(averaged.stdout).toMatch(/^Training Accuracy \(the images trained on: 'train' less 2 per class held out, seed 9\): \d{1,3}\.\d\d% \(36 images;/);
+
+    // Without the training state it cannot know what was held out, and says what to give.
+    const bare = path.join(root, 'bare-ckpt');
+    await fs.cp(ckpt, bare, { recursive: true, dereference: true });
+    await fs.rm(path.join(bare, 'trainer_state.json'));
+    const refused = await run(['evaluate', '--checkpoint', bare, '--data', data, '--split', 'trained', '--out', out, '--backend', 'wasm', '--no-progress']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`--split trained: ${bare} has no trainer_state.json; give --val-per-class and --seed as used for training`);
+    // A damaged one is named, not taken for a missing one.
+    await fs.writeFile(path.join(bare, 'trainer_state.json'), '{"format":');
+    const damaged = await run(['evaluate', '--checkpoint', bare, '--data', data, '--split', 'val', '--out', out, '--backend', 'wasm', '--no-progress']);
+    expect(damaged.code).not.toBe(0);
+    expect(damaged.stderr).toContain(`${path.join(bare, 'trainer_state.json')}: not valid JSON`);
+  }, 90_000);
+
   it('--limit evaluates every class in equal shares (an image folder is sorted by class) and says it is part of the split', async () => {
     const out = path.join(root, 'results-limit');
     // 24 test images, 4 per class in folder order: a plain prefix of 12 would be three classes only.

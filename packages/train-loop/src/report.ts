@@ -11,6 +11,11 @@ export interface EvaluationReport extends ClassificationMetrics {
   split: string;
   /** Set when the images are a validation split held out of `from` (as `vitlens train` holds them out). */
   heldOut?: { from: string; perClass: number; seed: number };
+  /**
+   * Set when the images are the ones `vitlens train` trained on: `from` less the `heldOutPerClass`
+   * images per class it held out with `seed` (`vitlens evaluate --split trained`, to measure fit).
+   */
+  trainedOn?: { from: string; heldOutPerClass: number; seed: number };
   /** The data and the checkpoint as `reportPath` writes them: never a machine's absolute path. */
   data: string;
   checkpoint: string;
@@ -40,12 +45,17 @@ export function reportPath(p: string, cwd: string = process.cwd()): string {
 /**
  * What the accuracy is of: `Test Set Accuracy` for a test split (the reference project's words),
  * `Validation Accuracy (held out of 'train': 500 per class, seed 42)` for a held-out validation
- * split, `Accuracy on 'train'` for any other split; followed by `on 500 of its 10000 images` when
- * only a subset was evaluated.
+ * split, `Training Accuracy (the images trained on: 'train' less 500 per class held out, seed 42)`
+ * for the rest of it, `Accuracy on 'train'` for any other split; followed by
+ * `on 500 of its 10000 images` when only a subset was evaluated.
  */
-export function accuracyHeading(r: Pick<EvaluationReport, 'split' | 'heldOut' | 'subset'> & { count?: number }): string {
+export function accuracyHeading(r: Pick<EvaluationReport, 'split' | 'heldOut' | 'trainedOn' | 'subset'> & { count?: number }): string {
   const part = r.subset ? ` on ${r.count} of its ${r.subset.of} images` : '';
   if (r.heldOut) return `Validation Accuracy (held out of '${r.heldOut.from}': ${r.heldOut.perClass} per class, seed ${r.heldOut.seed})${part}`;
+  if (r.trainedOn) {
+    const { from, heldOutPerClass, seed } = r.trainedOn;
+    return `Training Accuracy (the images trained on: '${from}' less ${heldOutPerClass} per class held out, seed ${seed})${part}`;
+  }
   return r.split === 'test' ? `Test Set Accuracy${part}` : `Accuracy on '${r.split}'${part}`;
 }
 

@@ -181,6 +181,15 @@ describe('evaluation metrics against hand-computed predictions', () => {
     expect(accuracyHeading({ split: 'train' })).toBe("Accuracy on 'train'");
   });
 
+  it('the images trained on (a split less its held-out part) are headed as training accuracy, with what was held out', () => {
+    const trainedOn = { from: 'train', heldOutPerClass: 500, seed: 42 };
+    const split = "trained (the images of 'train' not held out: 500 per class held out, seed 42)";
+    expect(accuracyHeading({ split, trainedOn })).toBe("Training Accuracy (the images trained on: 'train' less 500 per class held out, seed 42)");
+    const lines = formatEvaluationReport(report({ split, trainedOn, subset: { of: 45000 } })).split('\n');
+    expect(lines[0]).toMatch(/^Training Accuracy \(the images trained on: 'train' less 500 per class held out, seed 42\) on \d+ of its 45000 images: 50\.00%$/);
+    expect(lines).toContain(`Split:       ${split}`);
+  });
+
   it('a report of part of a split says how many of its images, in the heading and the image count', () => {
     const heldOut = { from: 'train', perClass: 500, seed: 42 };
     const partial = report({ split: "validation (held out of 'train': 500 per class, seed 42)", heldOut, subset: { of: 5000 } });

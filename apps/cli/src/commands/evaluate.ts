@@ -5,8 +5,10 @@ import { initBackend } from '@vitlens/core';
 import { balancedHead, stratifiedSplit } from '@vitlens/cifar10-data';
 import { loadDataset } from '@vitlens/cifar10-data/node';
 import {
+  EMA_DIR,
   type EvaluationReport,
   TRAINER_STATE_FILE,
+  type TrainerState,
   accuracyHeading,
   evaluateModel,
   readTrainerState,
@@ -38,20 +40,43 @@ export interface EvaluateFlags {
   command?: string;
 }
 
+/** The images of a split to evaluate: all of it, the part `vitlens train` held out, or the rest. */
+interface SplitChoice {
+  split: string;
+  /** Set for part of the split: `valPerClass` images per class held out with `seed`. */
+  holdOut?: { valPerClass: number; seed: number; part: 'held-out' | 'trained' };
+}
+
+/**
+ * The training state that says how a checkpoint's run held out its validation images: the
+ * checkpoint's own, or for the averaged weights (`<checkpoint>/ema`) the checkpoint's around them.
+ */
+async function trainerStateOf(checkpoint: string): Promise<TrainerState | undefined> {
+  const folders = [checkpoint, ...(path.basename(path.resolve(checkpoint)) === EMA_DIR ? [path.dirname(path.resolve(checkpoint))] : [])];
+  for (const folder of folders) {
+    const file = path.join(folder, TRAINER_STATE_FILE);
+    // a missing file means look further; a damaged one is an error that names it
+    if (await fs.stat(file).then((s) => s.isFile(), () => false)) return readTrainerState(file);
+  }
+  return undefined;
+}
+
 /**
  * Which images to evaluate. `--split val` (or `--val-per-class`) means the validation images held
- * out of the `train` split, chosen exactly as `vitlens train` chose them: the per-class count and
- * seed default to the checkpoint's trainer_state.json.
+ * out of the `train` split, chosen exactly as `vitlens train` chose them, and `--split trained` the
+ * rest of `train`, the images it trained on (to compare fit with held-out accuracy): the per-class
+ * count and seed default to the checkpoint's trainer_state.json.
  */
-async function resolveSplit(flags: EvaluateFlags): Promise<{ split: string; heldOut?: { valPerClass: number; seed: number } }> {
+async function resolveSplit(flags: EvaluateFlags): Promise<SplitChoice> {
   const wantsVal = flags.split === 'val' || flags.split === 'validation' || (flags.valPerClass !== undefined && flags.split === undefined);
-  if (!wantsVal) {
+  const wantsTrained = flags.split === 'trained';
+  if (!wantsVal && !wantsTrained) {
     if (flags.valPerClass !== undefined) {
-      return { split: flags.split ?? 'test', heldOut: { valPerClass: flags.valPerClass, seed: flags.seed ?? 42 } };
+      return { split: flags.split ?? 'test', holdOut: { valPerClass: flags.valPerClass, seed: flags.seed ?? 42, part: 'held-out' } };
     }
     return { split: flags.split ?? 'test' };
   }
-  const state = await readTrainerState(path.join(flags.checkpoint, TRAINER_STATE_FILE)).catch(() => undefined);
+  const state = flags.valPerClass !== undefined && flags.seed !== undefined ? undefined : await trainerStateOf(flags.checkpoint);
   const valPerClass = flags.valPerClass ?? state?.config.valPerClass;
   const seed = flags.seed ?? state?.config.seed;
   if (valPerClass === undefined || seed === undefined) {
@@ -59,7 +84,7 @@ async function resolveSplit(flags: EvaluateFlags): Promise<{ split: string; held
       `--split ${flags.split ?? 'val'}: ${flags.checkpoint} has no ${TRAINER_STATE_FILE}; give --val-per-class and --seed as used for training`,
     );
   }
-  return { split: 'train', heldOut: { valPerClass, seed } };
+  return { split: 'train', holdOut: { valPerClass, seed, part: wantsTrained ? 'trained' : 'held-out' } };
 }
 
 /**
@@ -85,16 +110,27 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluationRepor
   const model = await loadCheckpoint(flags.checkpoint);
   try {
     const names = classNames(model.config);
-    const { split, heldOut } = await resolveSplit(flags);
+    const { split, holdOut } = await resolveSplit(flags);
     const dataset = await loadDataset(flags.data, { split, classNames: names, cacheDir: flags.cacheDir, log, progress: flags.progress !== false });
     if (dataset.classNames.join('\n') !== names.join('\n')) {
       throw new Error(`--data ${flags.data}: classes ${dataset.classNames.join(', ')} do not match the checkpoint's ${names.join(', ')}`);
     }
     let indices: Int32Array | undefined;
     let label = split;
-    if (heldOut) {
-      indices = stratifiedSplit(dataset.labels, names.length, heldOut).val;
-      label = `validation (held out of '${split}': ${heldOut.valPerClass} per class, seed ${heldOut.seed})`;
+    let heldOut: EvaluationReport['heldOut'];
+    let trainedOn: EvaluationReport['trainedOn'];
+    if (holdOut) {
+      const { valPerClass, seed } = holdOut;
+      const parts = stratifiedSplit(dataset.labels, names.length, { valPerClass, seed });
+      if (holdOut.part === 'trained') {
+        indices = parts.train;
+        trainedOn = { from: split, heldOutPerClass: valPerClass, seed };
+        label = `trained (the images of '${split}' not held out: ${valPerClass} per class held out, seed ${seed})`;
+      } else {
+        indices = parts.val;
+        heldOut = { from: split, perClass: valPerClass, seed };
+        label = `validation (held out of '${split}': ${valPerClass} per class, seed ${seed})`;
+      }
     }
     let subset: { of: number } | undefined;
     if (flags.limit !== undefined) {
@@ -115,7 +151,8 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluationRepor
     bar.finish();
     const report: EvaluationReport = {
       split: label,
-      ...(heldOut ? { heldOut: { from: split, perClass: heldOut.valPerClass, seed: heldOut.seed } } : {}),
+      ...(heldOut ? { heldOut } : {}),
+      ...(trainedOn ? { trainedOn } : {}),
       ...(subset ? { subset } : {}),
       data: flags.data === 'cifar10' || flags.data === 'cifar-10' ? `cifar10 (the official binary release, '${split}')` : reportPath(dataset.source),
       checkpoint: checkpointName(flags.checkpoint),
@@ -140,7 +177,7 @@ export function registerEvaluate(program: Command): void {
     .description('evaluate a checkpoint: accuracy, top-5, per-class accuracy, confusion matrix → <out>/evaluation_results.txt/.json')
     .option('--checkpoint <dir>', 'checkpoint folder (e.g. models/checkpoints/best); default: the shipped model', defaultCheckpointDir())
     .requiredOption('--data <dir|cifar10>', "'cifar10', a cifar-10-batches-bin folder or an image folder")
-    .option('--split <name>', "split to evaluate: 'test' (default), 'train', or 'val' = the validation images held out of 'train' by vitlens train")
+    .option('--split <name>', "split to evaluate: 'test' (default), 'train', 'val' = the validation images held out of 'train' by vitlens train, or 'trained' = the rest of 'train', the images it trained on")
     .option('--val-per-class <n>', 'evaluate the images per class held out of the split (as vitlens train --val-per-class)', nonNegativeInt('--val-per-class'))
     .option('--seed <n>', 'seed of the held-out split (default: the checkpoint\'s training seed)', nonNegativeInt('--seed'))
     .option('--out <dir>', 'report folder', 'results')
