@@ -67,7 +67,7 @@ test('train-lite starts vit-lite-patch4-32 from scratch with its whole plan, the
     ['vit-lite-patch4-32', 'cifar-default', '100', '5e-4', 'randaugment', '29:randaugment-m5', '0', lite],
   );
   assert.ok(!first[0].includes('--pretrained') && !first[0].includes('--resume'));
-  assert.deepEqual(flagValues(first[0], '--augment-after'), ['29:randaugment-m5']);
+  assert.deepEqual(flagValues(first[0], '--augment-after'), ['29:randaugment-m5', '85:basic']);
   fs.mkdirSync(path.join(lite, 'step-0000100'));
   const second = run(t, 'train-lite.sh', lite).calls;
   // A resume names the plan's epochs and later augmentation (so a change of plan in the script
