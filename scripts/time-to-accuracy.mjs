@@ -11,8 +11,10 @@
 // after a colon (default --epochs): give a model that costs twice as much per image half the epochs
 // and the rows compare accuracy at about the same hours. Each run goes to <runs>/<name>-e<N>
 // (resumed with --resume when it already has checkpoints, so an interrupted comparison continues).
-// `--also` adds an existing run folder (a long run) to the table without training it. The table is
-// rebuilt from the run folders' metrics.jsonl each time. Needs `pnpm build` first.
+// `--also` adds an existing run folder (a long run, or a copy of one such as models/default-run) to
+// the table without training it. The table is rebuilt from the run folders' metrics.jsonl each time;
+// the rows of the previous table whose run folders are not given (gone from this machine) are kept as
+// they were, so the table keeps every candidate tried. Needs `pnpm build` first.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -78,8 +80,30 @@ function parseCandidate(spec, defaultEpochs) {
 
 const nameOf = (candidate) => (candidate.endsWith('.json') ? path.basename(path.dirname(path.resolve(candidate))) || 'config' : candidate);
 
+const CHECKPOINT_NAME = /^(epoch|step)-\d+$/;
+
 function hasCheckpoint(dir) {
-  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => /^(epoch|step)-\d+$/.test(f));
+  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => CHECKPOINT_NAME.test(f));
+}
+
+/**
+ * The checkpoint that stands for a run folder: its `last`, or in a copy without one (the
+ * repository's models/default-run) the checkpoint of the most steps.
+ */
+function newestCheckpoint(dir) {
+  if (fs.existsSync(path.join(dir, 'last', 'trainer_state.json'))) return path.join(dir, 'last');
+  const checkpoints = fs
+    .readdirSync(dir)
+    .filter((f) => CHECKPOINT_NAME.test(f) && fs.existsSync(path.join(dir, f, 'trainer_state.json')))
+    .map((f) => ({ dir: path.join(dir, f), step: JSON.parse(fs.readFileSync(path.join(dir, f, 'trainer_state.json'), 'utf8')).step }));
+  if (checkpoints.length === 0) throw new Error(`${dir}: no checkpoint with a trainer_state.json (expected last/ or epoch-NNN/)`);
+  return checkpoints.reduce((a, b) => (b.step > a.step ? b : a)).dir;
+}
+
+/** The run's name: the run folder's, or for a copy of one the name its `run-folder` file records. */
+function runName(dir) {
+  const recorded = path.join(dir, 'run-folder');
+  return fs.existsSync(recorded) ? fs.readFileSync(recorded, 'utf8').trim() : path.basename(dir);
 }
 
 function train(args, { model: candidate, epochs }, dir) {
@@ -102,12 +126,13 @@ async function summarise(dir) {
   } catch {
     return undefined; // no finished epoch yet
   }
-  const state = JSON.parse(fs.readFileSync(path.join(dir, 'last', 'trainer_state.json'), 'utf8'));
+  const checkpoint = newestCheckpoint(dir);
+  const state = JSON.parse(fs.readFileSync(path.join(checkpoint, 'trainer_state.json'), 'utf8'));
   const hours = epochs.at(-1).hours;
   const last = epochs.at(-1);
   const best = Math.max(...epochs.map((e) => Math.max(e.val_accuracy ?? 0, e.val_accuracy_ema ?? 0)));
   const model = state.config.model.endsWith('.json') ? nameOf(state.config.model) : state.config.model;
-  return { run: path.basename(dir), model, params: await countParameters(path.join(dir, 'last', 'model.safetensors')), planned: state.config.epochs, done: last.epoch, hours, last, best, rates: epochs.map((e) => e.images_per_s) };
+  return { run: runName(dir), model, params: await countParameters(path.join(checkpoint, 'model.safetensors')), planned: state.config.epochs, done: last.epoch, hours, last, best, rates: epochs.map((e) => e.images_per_s) };
 }
 
 /** Number of weights in a safetensors file, from its header (@vitlens/core's reader, which also checks it). */
@@ -117,13 +142,33 @@ async function countParameters(file) {
   return entries.reduce((sum, entry) => sum + entry.shape.reduce((a, b) => a * b, 1), 0);
 }
 
+const pct = (x) => (typeof x === 'number' ? `${(100 * x).toFixed(2)}%` : '');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** A table row: `| run | model | parameters | done / planned | hours | images/s | val | EMA val | best |`. */
+function rowText(r) {
+  return `| ${r.run} | ${r.model} | ${(r.params / 1e6).toFixed(2)} M | ${r.done} / ${r.planned} | ${r.hours.toFixed(2)} | ${median(r.rates).toFixed(1)} | ${pct(r.last.val_accuracy)} | ${pct(r.last.val_accuracy_ema)} | ${pct(r.best)} |`;
+}
+
+/**
+ * The rows of the table already at `file` (this script wrote it), each as its text with the run,
+ * hours and best accuracy read back from its cells; none when there is no table yet.
+ */
+function previousRows(file) {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((text) => ({ text, cells: text.split('|').slice(1, -1).map((c) => c.trim()) }))
+    .filter(({ text, cells }) => text.startsWith('| ') && cells.length === 9 && /^\d+(\.\d+)?$/.test(cells[4]))
+    .map(({ text, cells }) => ({ run: cells[0], hours: Number(cells[4]), best: Number.parseFloat(cells[8]) / 100, text }));
+}
+
 async function writeTable(args) {
-  const dirs = [...fs.readdirSync(args.runs).map((d) => path.join(args.runs, d)), ...args.also];
-  const rows = (await Promise.all(dirs.map(summarise)))
-    .filter(Boolean)
-    .sort((a, b) => a.hours - b.hours || b.best - a.best);
-  const pct = (x) => (typeof x === 'number' ? `${(100 * x).toFixed(2)}%` : '');
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const dirs = [...new Set([...fs.readdirSync(args.runs).map((d) => path.join(args.runs, d)), ...args.also])];
+  const measured = (await Promise.all(dirs.map(summarise))).filter(Boolean).map((r) => ({ run: r.run, hours: r.hours, best: r.best, text: rowText(r) }));
+  const kept = previousRows(args.out).filter((row) => !measured.some((r) => r.run === row.run));
+  const rows = [...measured, ...kept].sort((a, b) => a.hours - b.hours || b.best - a.best);
   const text = [
     '# Time to accuracy',
     '',
@@ -131,19 +176,18 @@ async function writeTable(args) {
     '`vitlens train` for its epoch budget, the schedule sized to that budget, on the shared CIFAR-10 training images (500 per',
     'class held out); accuracy on the held-out 5,000. Hours are the run\'s active wall-clock time (training + validation,',
     'pauses between resumed chunks left out) on the machine that ran it, so compare rows made on the same machine. Rows are',
-    'in order of hours: read accuracy against the time it cost.',
+    'in order of hours: read accuracy against the time it cost. Rows of runs whose folders this run of the script was not',
+    'given (gone from the machine) are kept from the previous table.',
     '',
     '| run | model | parameters | epochs (done / planned) | hours | images/s (median epoch) | val accuracy | EMA val accuracy | best |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (r) =>
-        `| ${r.run} | ${r.model} | ${(r.params / 1e6).toFixed(2)} M | ${r.done} / ${r.planned} | ${r.hours.toFixed(2)} | ${median(r.rates).toFixed(1)} | ${pct(r.last.val_accuracy)} | ${pct(r.last.val_accuracy_ema)} | ${pct(r.best)} |`,
-    ),
+    ...rows.map((r) => r.text),
     '',
   ].join('\n');
   fs.mkdirSync(path.dirname(args.out), { recursive: true });
   fs.writeFileSync(args.out, text);
-  console.log(`time-to-accuracy: ${rows.length} runs → ${path.relative(process.cwd(), args.out)}`);
+  const keptNote = kept.length > 0 ? ` (${kept.length} kept from the previous table: ${kept.map((r) => r.run).join(', ')})` : '';
+  console.log(`time-to-accuracy: ${rows.length} runs${keptNote} → ${path.relative(process.cwd(), args.out)}`);
 }
 
 try {

@@ -134,6 +134,38 @@ test('time-to-accuracy.mjs tabulates run folders in order of hours, with their p
   ]);
 });
 
+test('time-to-accuracy.mjs keeps the rows of runs gone from the machine and names a copy of a run by its run folder', () => {
+  const dir = tmpDir();
+  const out = path.join(dir, 'table.md');
+  const script = path.join(SCRIPTS, 'time-to-accuracy.mjs');
+  fakeRun(path.join(dir, 'runs', 'wide-e2'), { model: 'wide', epochs: 2, planned: 2 });
+  fakeRun(path.join(dir, 'deep-e2'), { model: 'deep', epochs: 3, planned: 3 });
+  const first = spawnSync(process.execPath, [script, '--runs', path.join(dir, 'runs'), '--also', path.join(dir, 'deep-e2'), '--out', out], { encoding: 'utf8' });
+  assert.equal(first.status, 0, first.stderr);
+  const deepRow = fs.readFileSync(out, 'utf8').split('\n').find((l) => l.startsWith('| deep-e2 '));
+
+  // deep-e2's folder is gone; wide-e2 trained on; a copy of a long run (no last/, its newest
+  // checkpoint by steps, a run-folder file) is added with --also.
+  fs.rmSync(path.join(dir, 'deep-e2'), { recursive: true });
+  fakeRun(path.join(dir, 'runs', 'wide-e2'), { model: 'wide', epochs: 4, planned: 4 });
+  const copy = path.join(dir, 'default-run');
+  fakeRun(copy, { model: 'vit-lite-patch4-32', epochs: 5, planned: 100 });
+  fs.renameSync(path.join(copy, 'last'), path.join(copy, 'epoch-005'));
+  fs.writeFileSync(path.join(copy, 'epoch-005', 'trainer_state.json'), JSON.stringify({ step: 10, config: { model: 'vit-lite-patch4-32', epochs: 100 } }));
+  fs.mkdirSync(path.join(copy, 'epoch-002'));
+  fs.writeFileSync(path.join(copy, 'epoch-002', 'trainer_state.json'), JSON.stringify({ step: 4, config: { model: 'older', epochs: 1 } }));
+  fs.writeFileSync(path.join(copy, 'run-folder'), 'lite\n');
+  const result = spawnSync(process.execPath, [script, '--runs', path.join(dir, 'runs'), '--also', copy, '--out', out], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /3 runs \(1 kept from the previous table: deep-e2\)/);
+  const rows = fs.readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| run ') && !l.startsWith('| ---'));
+  assert.deepEqual(rows, [
+    deepRow, // 0.07 h, kept word for word
+    '| wide-e2 | wide | 1.00 M | 4 / 4 | 0.09 | 103.0 | 34.00% | 35.00% | 35.00% |',
+    '| lite | vit-lite-patch4-32 | 1.00 M | 5 / 100 | 0.12 | 103.0 | 35.00% | 36.00% | 36.00% |',
+  ]);
+});
+
 test('time-to-accuracy.mjs rejects a bad epoch budget and a missing config by name', () => {
   const dir = tmpDir();
   const run = (...flags) => spawnSync(process.execPath, [path.join(SCRIPTS, 'time-to-accuracy.mjs'), '--runs', dir, ...flags], { encoding: 'utf8' });
