@@ -94,6 +94,26 @@ export function untilEpoch(file, epoch) {
   throw new Error(`${file}: no line for epoch ${epoch}; expected the run to have finished epoch ${epoch}`);
 }
 
+/**
+ * The text of a metrics.jsonl up to and including step `step` (a checkpoint's): the lines a resume
+ * from that checkpoint keeps, as @vitlens/train-loop's truncateMetrics keeps them. Lines written
+ * after it (the run went on while the file was read) and torn lines are left out.
+ */
+export function untilStep(file, step) {
+  const kept = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      try {
+        const at = JSON.parse(line).step;
+        return typeof at === 'number' && at <= step;
+      } catch {
+        return false; // a blank or torn line
+      }
+    });
+  return kept.map((line) => `${line}\n`).join('');
+}
+
 // node scripts/metrics-jsonl.mjs until-epoch <metrics.jsonl> <epoch> > <out>
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url).pathname)) {
   const [command, file, epoch] = process.argv.slice(2);

@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { copyAsFloat16 } from './float16-weights.mjs';
-import { readEpochs } from './metrics-jsonl.mjs';
+import { readEpochs, untilStep } from './metrics-jsonl.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHIPPED = path.join(REPO, 'models/default');
@@ -99,19 +99,25 @@ function stageMetrics(runDir) {
   return [...files.map((f) => path.join(earlier, f)), path.join(runDir, 'metrics.jsonl')];
 }
 
-/** models/default-run ← the run's `last` checkpoint and its metrics (everything a resume needs). */
+/**
+ * models/default-run ← the run's `last` checkpoint and its metrics up to that checkpoint's step
+ * (everything a resume needs; the run may go on training while this copies).
+ */
 async function snapshotRun(runDir) {
   const last = fs.realpathSync(path.join(runDir, 'last'));
   const snapshotReadme = fs.readFileSync(path.join(SNAPSHOT, 'README.md'), 'utf8');
   await replaceFolder(SNAPSHOT, (staging) => {
-    fs.cpSync(last, path.join(staging, path.basename(last)), { recursive: true, dereference: true });
-    fs.copyFileSync(path.join(runDir, 'metrics.jsonl'), path.join(staging, 'metrics.jsonl'));
+    const copy = path.join(staging, path.basename(last));
+    fs.cpSync(last, copy, { recursive: true, dereference: true });
+    // the copied state's step: `last` may move on to a newer checkpoint while this runs
+    const { step } = JSON.parse(fs.readFileSync(path.join(copy, 'trainer_state.json'), 'utf8'));
+    fs.writeFileSync(path.join(staging, 'metrics.jsonl'), untilStep(path.join(runDir, 'metrics.jsonl'), step));
     if (fs.existsSync(path.join(runDir, EARLIER))) fs.cpSync(path.join(runDir, EARLIER), path.join(staging, EARLIER), { recursive: true });
     fs.writeFileSync(path.join(staging, 'README.md'), snapshotReadme);
     // Which run folder this is a copy of: the training scripts restore it only into a folder of that name.
     fs.writeFileSync(path.join(staging, RUN_FOLDER_FILE), `${path.basename(runDir)}\n`);
   });
-  console.log(`models/default-run now holds ${path.basename(last)} and the run's metrics.jsonl`);
+  console.log(`models/default-run now holds ${path.basename(last)} and the run's metrics.jsonl up to its step`);
 }
 
 /** The shipped model's measured held-out accuracy, when results/ has it for the same split. */

@@ -118,3 +118,29 @@ test("train-default restores a copy of its own stage (by earlier-stages/), with 
     assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch')], [true, stage4, '28']);
   }
 });
+
+test('ship-model --snapshot-only copies last and the metrics up to its step, though the run wrote on', () => {
+  const t = scratchRepo();
+  for (const f of ['ship-model.mjs', 'float16-weights.mjs']) fs.copyFileSync(path.join(SCRIPTS, f), path.join(t.repo, 'scripts', f));
+  fs.writeFileSync(path.join(t.repo, 'models/default-run/README.md'), '# the run copy\n');
+  const lite = path.join(t.runs, 'lite');
+  fs.mkdirSync(path.join(lite, 'epoch-002', 'ema'), { recursive: true });
+  fs.writeFileSync(path.join(lite, 'epoch-002', 'trainer_state.json'), JSON.stringify({ step: 4, epoch: 2 }));
+  fs.writeFileSync(path.join(lite, 'epoch-002', 'model.safetensors'), 'weights');
+  fs.symlinkSync('epoch-002', path.join(lite, 'last'));
+  const line = (o) => `${JSON.stringify(o)}\n`;
+  const upToCheckpoint = [1, 2, 3, 4].map((step) => line({ type: 'step', step, loss: 1 })).join('') + line({ type: 'epoch', epoch: 2, step: 4 });
+  // steps 5 and 6 of epoch 3 were written after the checkpoint, and the last line is torn
+  fs.writeFileSync(path.join(lite, 'metrics.jsonl'), `${upToCheckpoint}${line({ type: 'step', step: 5 })}${line({ type: 'step', step: 6 })}{"type":"st`);
+
+  const r = spawnSync(process.execPath, [path.join(t.repo, 'scripts', 'ship-model.mjs'), lite, '--snapshot-only'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const snap = path.join(t.repo, 'models/default-run');
+  assert.equal(fs.readFileSync(path.join(snap, 'metrics.jsonl'), 'utf8'), upToCheckpoint);
+  assert.equal(fs.readFileSync(path.join(snap, 'epoch-002', 'model.safetensors'), 'utf8'), 'weights');
+  assert.ok(fs.statSync(path.join(snap, 'epoch-002', 'ema')).isDirectory());
+  assert.equal(fs.readFileSync(path.join(snap, 'run-folder'), 'utf8'), 'lite\n');
+  assert.equal(fs.readFileSync(path.join(snap, 'README.md'), 'utf8'), '# the run copy\n');
+  // the run's own file is left as it was
+  assert.match(fs.readFileSync(path.join(lite, 'metrics.jsonl'), 'utf8'), /"step":6/);
+});
