@@ -623,7 +623,7 @@ if (cliInstalled) {
   const cliEnv = { ...env, PATH: `${path.join(globalDir, 'bin')}${path.delimiter}${env.PATH}` };
   await check('vitlens --help', () => {
     const out = exec(vitlens, ['--help'], { cwd: tmp, env: cliEnv });
-    for (const command of ['info', 'train', 'evaluate', 'predict', 'visualize', 'widen', 'serve']) if (!out.includes(command)) throw new Error(`--help does not list '${command}':\n${out}`);
+    for (const command of ['info', 'train', 'evaluate', 'predict', 'visualize', 'widen', 'narrow', 'serve']) if (!out.includes(command)) throw new Error(`--help does not list '${command}':\n${out}`);
   });
   await check('vitlens info', () => {
     const out = exec(vitlens, ['info'], { cwd: tmp, env: cliEnv, timeoutMs: 120_000 });

@@ -26,7 +26,20 @@ function scratchRepo() {
   fs.mkdirSync(path.join(repo, 'apps/cli/dist'), { recursive: true });
   fs.writeFileSync(
     path.join(repo, 'apps/cli/dist/bin.js'),
-    "require('node:fs').appendFileSync(process.env.CLI_LOG, JSON.stringify(process.argv.slice(2)) + '\\n');\n",
+    [
+      "const fs = require('node:fs');",
+      'const args = process.argv.slice(2);',
+      "fs.appendFileSync(process.env.CLI_LOG, JSON.stringify(args) + '\\n');",
+      '// A train run given --stop-after-epoch N ends with its epoch-N checkpoint and metrics line, as the real one does.',
+      "const stop = args.indexOf('--stop-after-epoch');",
+      "if (args[0] === 'train' && stop >= 0) {",
+      "  const out = args[args.indexOf('--out') + 1];",
+      '  const epoch = Number(args[stop + 1]);',
+      "  fs.mkdirSync(`${out}/epoch-${String(epoch).padStart(3, '0')}`, { recursive: true });",
+      "  fs.appendFileSync(`${out}/metrics.jsonl`, JSON.stringify({ type: 'epoch', epoch, step: 1000 }) + '\\n');",
+      '}',
+      '',
+    ].join('\n'),
   );
   fs.mkdirSync(path.join(repo, 'models/default-run'), { recursive: true });
   return { root, repo, runs: path.join(root, 'runs'), log: path.join(root, 'cli.log') };
@@ -115,8 +128,49 @@ test("train-default restores a copy of its own stage (by earlier-stages/), with 
     const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
     assert.match(stderr, /stage 4/);
     assert.ok(fs.existsSync(path.join(stage4, 'step-0000042')));
-    assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch')], [true, stage4, '28']);
+    assert.deepEqual(
+      [calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch'), flag(calls[0], '--stop-after-epoch')],
+      [true, stage4, '28', '33'],
+    );
+    // stage 4 stopped after its epoch 33: stage 5 starts from it
+    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train']);
+    assert.equal(flag(calls[3], '--out'), path.join(t.runs, 'default-stage5'));
   }
+});
+
+test('train-default restores a copy of stage 5 (four earlier stages) into its folder and resumes it', () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'default-stage5', earlierStages: 4 });
+  const stage5 = path.join(t.runs, 'default-stage5');
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  assert.match(stderr, /stage 5/);
+  assert.ok(fs.existsSync(path.join(stage5, 'step-0000042')));
+  assert.equal(calls.length, 1);
+  assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch')], [true, stage5, '28']);
+});
+
+test("stage 5 starts from stage 4's epoch 33: narrowed, re-split with more noise, then trained, with stage 4's metrics to epoch 33", () => {
+  const t = scratchRepo();
+  const stage1 = path.join(t.runs, 'default');
+  const stage4 = `${stage1}-stage4`;
+  fs.mkdirSync(path.join(stage4, 'epoch-033', 'ema'), { recursive: true });
+  fs.mkdirSync(path.join(stage4, 'earlier-stages'));
+  for (const name of ['1-default', '2-default-stage2', '3-default-stage3']) fs.writeFileSync(path.join(stage4, 'earlier-stages', `${name}.jsonl`), `{"stage":"${name}"}\n`);
+  const line = (o) => `${JSON.stringify(o)}\n`;
+  fs.writeFileSync(path.join(stage4, 'metrics.jsonl'), line({ type: 'epoch', epoch: 33, step: 66 }) + line({ type: 'step', epoch: 34, step: 67 }) + line({ type: 'epoch', epoch: 34, step: 68 }));
+  const { calls } = run(t, 'train-default.sh', stage1);
+  assert.deepEqual(calls.map((c) => c[0]), ['narrow', 'widen', 'train']);
+  assert.deepEqual([calls[0][1], flag(calls[0], '--out')], [path.join(stage4, 'epoch-033', 'ema'), `${stage1}-narrowed`]);
+  assert.deepEqual([calls[1][1], flag(calls[1], '--out'), flag(calls[1], '--noise-std')], [`${stage1}-narrowed`, `${stage1}-resplit`, '0.05']);
+  const train = calls[2];
+  assert.deepEqual(
+    ['--pretrained', '--epochs', '--lr', '--mixup-off-epoch', '--out'].map((name) => flag(train, name)),
+    [`${stage1}-resplit`, '40', '5e-4', '28', `${stage1}-stage5`],
+  );
+  assert.ok(!train.includes('--resume'));
+  const earlier = path.join(`${stage1}-stage5`, 'earlier-stages');
+  assert.deepEqual(fs.readdirSync(earlier).sort(), ['1-default.jsonl', '2-default-stage2.jsonl', '3-default-stage3.jsonl', '4-default-stage4.jsonl']);
+  assert.equal(fs.readFileSync(path.join(earlier, '4-default-stage4.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 33, step: 66 }));
 });
 
 test('ship-model --snapshot-only copies last and the metrics up to its step, though the run wrote on', () => {

@@ -5,6 +5,7 @@ import { registerPredict } from './commands/predict';
 import { registerServe } from './commands/serve';
 import { registerTrain } from './commands/train';
 import { registerVisualize } from './commands/visualize';
+import { registerNarrow } from './commands/narrow';
 import { registerWiden } from './commands/widen';
 import { CLI_VERSION } from './version';
 
@@ -18,7 +19,7 @@ export function createProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerInfo, registerTrain, registerEvaluate, registerPredict, registerVisualize, registerWiden, registerServe]) {
+  for (const register of [registerInfo, registerTrain, registerEvaluate, registerPredict, registerVisualize, registerWiden, registerNarrow, registerServe]) {
     register(program);
   }
   return program;

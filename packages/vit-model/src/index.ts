@@ -45,7 +45,16 @@ export {
 export { countForwardFlops, forwardFlopsBreakdown, type ForwardFlops } from './flops';
 export { bicubicResize, interpolatePositionEmbeddings } from './bicubic';
 export { paramSpecs, type ParamSpec } from './params';
-export { WidenError, widenModel, widenWeights, type ParamValue, type WidenOptions } from './widen';
+export {
+  WidenError,
+  narrowModel,
+  narrowWeights,
+  widenModel,
+  widenWeights,
+  type NarrowOptions,
+  type ParamValue,
+  type WidenOptions,
+} from './widen';
 export {
   DEFAULT_TOPK,
   load,

@@ -166,6 +166,32 @@ function addZeroSumNoise(out: Float32Array, rows: number, colMap: AxisMap, narro
 }
 
 /**
+ * Every parameter of `config`'s model, checked against its spec and mapped by `resize` under its
+ * rule; errors start with `prefix` and name the parameter.
+ */
+function mapParams(
+  config: ViTConfig,
+  layout: Layout,
+  values: ReadonlyMap<string, ParamValue>,
+  prefix: string,
+  resize: (name: string, value: ParamValue, rule: Rule) => ParamValue,
+): Map<string, ParamValue> {
+  const out = new Map<string, ParamValue>();
+  for (const spec of paramSpecs(config, layout)) {
+    const value = values.get(spec.name);
+    if (!value) throw new WidenError(`${prefix}no value for ${spec.name}`);
+    if (value.shape.join(',') !== spec.shape.join(',')) {
+      throw new WidenError(`${prefix}${spec.name}: shape [${value.shape.join(', ')}], expected [${spec.shape.join(', ')}] for hidden_size ${config.hidden_size}`);
+    }
+    const relative = spec.name.startsWith(layout.prefix) ? spec.name.slice(layout.prefix.length) : spec.name;
+    const rule = RULES.find((r) => r.test.test(relative));
+    if (!rule) throw new WidenError(`${prefix}${spec.name}: no widening rule for this parameter`);
+    out.set(spec.name, resize(spec.name, value, rule));
+  }
+  return out;
+}
+
+/**
  * The widened config and weights of a model given as HF state-dict values (keys with the layout's
  * prefix, as `paramSpecs` names them). Throws a `WidenError` naming the parameter or option at fault.
  */
@@ -186,19 +212,75 @@ export function widenWeights(
   const wide = parseConfig({ ...config, hidden_size: hidden * factor }, 'widened config');
   const maps = { residual: residualMap(hidden, factor), head: headMap(hidden, config.num_attention_heads, factor) };
   const rng = new Rng(options.seed ?? 0).fork('widen');
-  const out = new Map<string, ParamValue>();
-  for (const spec of paramSpecs(config, layout)) {
-    const value = values.get(spec.name);
-    if (!value) throw new WidenError(`no value for ${spec.name}`);
-    if (value.shape.join(',') !== spec.shape.join(',')) {
-      throw new WidenError(`${spec.name}: shape [${value.shape.join(', ')}], expected [${spec.shape.join(', ')}] for hidden_size ${hidden}`);
-    }
-    const relative = spec.name.startsWith(layout.prefix) ? spec.name.slice(layout.prefix.length) : spec.name;
-    const rule = RULES.find((r) => r.test.test(relative));
-    if (!rule) throw new WidenError(`${spec.name}: no widening rule for this parameter`);
-    out.set(spec.name, widenParam(value, rule, maps, factor, noiseStd, rng.fork(spec.name)));
-  }
+  const out = mapParams(config, layout, values, '', (name, value, rule) => widenParam(value, rule, maps, factor, noiseStd, rng.fork(name)));
   return { config: wide, values: out };
+}
+
+/** One parameter narrowed by its rule: the inverse of `widenParam` on the same maps. */
+function narrowParam(value: ParamValue, rule: Rule, maps: Record<'residual' | 'head', AxisMap>, narrowHidden: number, factor: number): ParamValue {
+  const { shape, data } = value;
+  // The matrix view [rows, cols] of the stored (wide) tensor.
+  const rows = rule.view === 'linear' ? (shape[0] as number) : shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const cols = data.length / rows;
+  const rowMap = rule.rows ? maps[rule.rows] : identity(rows);
+  const colMap = rule.cols ? maps[rule.cols] : identity(cols);
+  const narrowRows = rule.rows ? narrowHidden : rows;
+  const narrowCols = rule.cols ? narrowHidden : cols;
+  // Copies of a written value are averaged (k equal values give that value back); the copied
+  // input columns of a reader are summed (k × (w / k + zero-sum noise) gives w back); queries get
+  // their 1/√k back.
+  const rowWeight = rule.rows ? 1 / factor : 1;
+  const colWeight = rule.cols && !rule.readsCopies ? 1 / factor : 1;
+  const scale = rowWeight * colWeight * (rule.query ? Math.sqrt(factor) : 1);
+  const out = new Float32Array(narrowRows * narrowCols);
+  for (let r = 0; r < rows; r++) {
+    const to = (rowMap.source[r] as number) * narrowCols;
+    for (let c = 0; c < cols; c++) {
+      const at = to + (colMap.source[c] as number);
+      out[at] = (out[at] as number) + (data[r * cols + c] as number) * scale;
+    }
+  }
+  const narrowShape =
+    rule.view === 'vector' ? [...shape.slice(0, -1), narrowCols] : shape.length === 2 ? [narrowRows, narrowCols] : [narrowRows, ...shape.slice(1)];
+  return { shape: narrowShape, data: out };
+}
+
+/** How many copies a model made by widening carries. */
+export interface NarrowOptions {
+  /** The new hidden size is the old one / `factor`: an integer ≥ 2 that divides the hidden size and the head size (default 2). */
+  factor?: number;
+}
+
+/**
+ * The inverse of `widenWeights`: merges the `factor` side-by-side copies of a widened model's
+ * residual stream (and of each head's dims) back into one, averaging the copies of every written
+ * value and summing each reader's copied input columns. On what `widenWeights` returns it gives
+ * the narrow weights back (the readers' zero-sum noise cancels), up to float rounding. On a widened
+ * model trained further, whose copies have drifted apart, it gives the nearest narrow model: the
+ * merge keeps the copies' mean and drops their differences, so the function changes by about as
+ * much as the copies differ. Widening the result again with new noise (`widenWeights`) re-splits
+ * the copies from scratch. Throws a `WidenError` naming the option or parameter at fault.
+ */
+export function narrowWeights(
+  config: ViTConfig,
+  layout: Layout,
+  values: ReadonlyMap<string, ParamValue>,
+  options: NarrowOptions = {},
+): { config: ViTConfig; values: Map<string, ParamValue> } {
+  const factor = options.factor ?? 2;
+  if (!Number.isInteger(factor) || factor < 2) throw new WidenError(`narrow: factor must be an integer ≥ 2, got ${factor}`);
+  const hidden = config.hidden_size;
+  const heads = config.num_attention_heads;
+  if (hidden % (factor * heads) !== 0) {
+    throw new WidenError(`narrow: hidden_size ${hidden} with ${heads} heads cannot be split into ${factor} copies (each head's ${hidden / heads} dims must divide by ${factor})`);
+  }
+  if (layout.pooler) throw new WidenError(`narrow: ${layout.architecture} with a pooler cannot be narrowed (widenWeights never makes one)`);
+  const narrowHidden = hidden / factor;
+  const narrow = parseConfig({ ...config, hidden_size: narrowHidden }, 'narrowed config');
+  // The wide axes map onto the narrow ones exactly as widening laid them out.
+  const maps = { residual: residualMap(narrowHidden, factor), head: headMap(narrowHidden, heads, factor) };
+  const out = mapParams(config, layout, values, 'narrow: ', (_name, value, rule) => narrowParam(value, rule, maps, narrowHidden, factor));
+  return { config: narrow, values: out };
 }
 
 /** A new model `factor` times as wide that computes what `model` computes (see `WidenOptions`); `model` is left as it was. */
@@ -208,4 +290,13 @@ export function widenModel(model: VisionTransformer, options: WidenOptions = {})
   const widened = widenWeights(model.config, model.layout, values, options);
   const data = new Map([...widened.values].map(([name, v]) => [name, v.data]));
   return VisionTransformer.fromValues(widened.config, model.layout, { ...model.processor }, data, options.seed ?? 0);
+}
+
+/** `narrowWeights` on a model: a new model 1/`factor` as wide, its widened copies merged; `model` is left as it was. */
+export function narrowModel(model: VisionTransformer, options: NarrowOptions = {}): VisionTransformer {
+  const values = new Map<string, ParamValue>();
+  for (const [name, variable] of model.params) values.set(name, { shape: [...variable.shape], data: variable.dataSync() as Float32Array });
+  const narrowed = narrowWeights(model.config, model.layout, values, options);
+  const data = new Map([...narrowed.values].map(([name, v]) => [name, v.data]));
+  return VisionTransformer.fromValues(narrowed.config, model.layout, { ...model.processor }, data, 0);
 }

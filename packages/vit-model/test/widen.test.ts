@@ -8,6 +8,7 @@ import {
   WidenError,
   createConfig,
   modelFromFiles,
+  narrowModel,
   widenModel,
 } from '../src';
 import { fixtureFiles } from './helpers';
@@ -138,6 +139,83 @@ describe('widenModel', () => {
     const bare = ViTModel.create(config(), { seed: 3 });
     expect(bare.layout.pooler).toBe(true);
     expect(() => widenModel(bare, {})).toThrow(/ViTModel with a pooler cannot be widened/);
+    bare.dispose();
+  });
+});
+
+/** Largest |a − b| over every parameter of two models with the same names and shapes. */
+function maxParamDiff(a: VisionTransformer, b: VisionTransformer): number {
+  let diff = 0;
+  for (const [name, p] of a.params) {
+    const q = b.params.get(name);
+    expect(q, name).toBeDefined();
+    expect(q!.shape, name).toEqual(p.shape);
+    diff = Math.max(diff, compare(p, q!).diff);
+  }
+  return diff;
+}
+
+describe('narrowModel', () => {
+  it.each([2, 3])('undoes a widening by %i: the same config and weights back, noise and all', (factor) => {
+    const narrow = ViTForImageClassification.create(config(), { seed: 3 });
+    const wide = widenModel(narrow, { factor, seed: 1, noiseStd: 0.5 }); // noise larger than the weights
+    const before = tf.memory().numTensors;
+    const back = narrowModel(wide, { factor });
+    expect(back.config).toEqual(narrow.config);
+    expect(maxParamDiff(narrow, back)).toBeLessThan(1e-5);
+    expect(sameFunction(narrow, back, 16).attention).toBeLessThan(1e-5);
+    back.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    narrow.dispose();
+    wide.dispose();
+  });
+
+  it('undoes the widening of a DeiT with its distillation token and both heads', () => {
+    const narrow = DeiTForImageClassificationWithTeacher.create(
+      createConfig('vit-mini-patch4-32', { model_type: 'deit', hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 24, image_size: 8, initializer_range: 0.3 }),
+      { seed: 5 },
+    );
+    const wide = widenModel(narrow, { seed: 2 });
+    const back = narrowModel(wide);
+    expect(back).toBeInstanceOf(DeiTForImageClassificationWithTeacher);
+    expect(maxParamDiff(narrow, back)).toBeLessThan(1e-5);
+    for (const m of [narrow, wide, back]) m.dispose();
+  });
+
+  it('merges copies that drifted apart into their mean, and a new widening re-splits them', () => {
+    const narrow = ViTForImageClassification.create(config(), { seed: 3 });
+    const wide = widenModel(narrow, { seed: 1 });
+    // As training moves the copies apart: copy 2 of every residual channel of the patch projection
+    // drifts by +δ, copy 1 by −δ, so their mean is the narrow model's row.
+    const name = 'vit.embeddings.patch_embeddings.projection.weight'; // [48, 3, 4, 4]: rows j and j + 24 are copies
+    const drifted = wide.params.get(name)!.arraySync() as number[][][][];
+    drifted.forEach((row, j) => {
+      const delta = j < 24 ? -0.25 : 0.25;
+      for (const plane of row) {
+        for (const line of plane) {
+          for (let i = 0; i < line.length; i++) line[i] = line[i]! + delta;
+        }
+      }
+    });
+    const moved = tf.tensor4d(drifted);
+    wide.params.get(name)!.assign(moved);
+    moved.dispose();
+    expect(sameFunction(narrow, wide, 16).logits).toBeGreaterThan(1e-3); // the drift changed the function
+    const merged = narrowModel(wide);
+    expect(maxParamDiff(narrow, merged)).toBeLessThan(1e-5);
+    const resplit = widenModel(merged, { seed: 9, noiseStd: 0.3 });
+    const { logits, logitScale } = sameFunction(narrow, resplit, 16);
+    expect(logits).toBeLessThan(1e-4 * logitScale);
+    for (const m of [narrow, wide, merged, resplit]) m.dispose();
+  });
+
+  it('rejects a factor that does not divide the heads, a factor below 2 and a model with a pooler', () => {
+    const model = ViTForImageClassification.create(config(), { seed: 3 }); // hidden 24, 3 heads of 8
+    expect(() => narrowModel(model, { factor: 3 })).toThrow(/hidden_size 24 with 3 heads cannot be split into 3 copies \(each head's 8 dims must divide by 3\)/);
+    expect(() => narrowModel(model, { factor: 1 })).toThrow(/narrow: factor must be an integer ≥ 2, got 1/);
+    model.dispose();
+    const bare = ViTModel.create(config(), { seed: 3 });
+    expect(() => narrowModel(bare)).toThrow(WidenError);
     bare.dispose();
   });
 });

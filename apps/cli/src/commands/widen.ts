@@ -33,10 +33,10 @@ function maxDiff(a: readonly tf.Tensor[], b: readonly tf.Tensor[]): number {
   return Math.max(0, ...a.map((t, i) => tf.max(tf.abs(tf.sub(t, b[i] as tf.Tensor))).dataSync()[0] as number));
 }
 
-type Differences = Pick<WidenReport, 'maxAttentionDiff' | 'maxLogitDiff' | 'maxLogit'>;
+export type Differences = Pick<WidenReport, 'maxAttentionDiff' | 'maxLogitDiff' | 'maxLogit'>;
 
-/** Runs both models on the same random images: the widened one must compute what the original computes. */
-function compareModels(narrow: VisionTransformer, wide: VisionTransformer): Differences {
+/** Runs both models on the same random images: how far apart their attention maps and logits are. */
+export function compareModels(narrow: VisionTransformer, wide: VisionTransformer): Differences {
   let differences: Differences | undefined;
   // tf.tidy's callback may only return tensors; every tensor made here is released when it ends.
   tf.tidy(() => {
@@ -59,7 +59,33 @@ function compareModels(narrow: VisionTransformer, wide: VisionTransformer): Diff
   return differences as Differences;
 }
 
-async function holdsCheckpoint(dir: string): Promise<string | undefined> {
+/** The report of a widening or narrowing from one checkpoint to another. */
+export function resizeReport(
+  from: { checkpoint: string; model: VisionTransformer },
+  to: { checkpoint: string; model: VisionTransformer },
+  check: Differences,
+): WidenReport {
+  const side = ({ checkpoint, model }: { checkpoint: string; model: VisionTransformer }) => ({
+    checkpoint,
+    hiddenSize: model.config.hidden_size,
+    params: model.numParams(),
+  });
+  return { from: side(from), to: side(to), ...check, checkImages: CHECK_IMAGES };
+}
+
+/** One line: what was resized into what, and how far apart the two models' outputs are. */
+export function describeResize(verb: 'widened' | 'narrowed', report: WidenReport): string {
+  const { from, to, maxAttentionDiff, maxLogitDiff, maxLogit } = report;
+  return (
+    `${verb} ${from.checkpoint} (hidden ${from.hiddenSize}, ${from.params} parameters) → ${to.checkpoint} ` +
+    `(hidden ${to.hiddenSize}, ${to.params} parameters); on ${report.checkImages} random images the largest ` +
+    `attention difference is ${maxAttentionDiff.toExponential(1)}` +
+    (maxLogitDiff === null ? '' : ` and the largest logit difference ${maxLogitDiff.toExponential(1)} (logits up to ${maxLogit?.toFixed(1)})`)
+  );
+}
+
+/** The first checkpoint file folder `dir` already holds, if any. */
+export async function holdsCheckpoint(dir: string): Promise<string | undefined> {
   for (const file of [CONFIG_FILE, WEIGHTS_FILE]) {
     if (await fs.stat(path.join(dir, file)).then(() => true, () => false)) return file;
   }
@@ -88,18 +114,8 @@ export async function runWiden(flags: WidenFlags, log: (m: string) => void = () 
         );
       }
       await saveCheckpoint(wide, flags.out);
-      const report: WidenReport = {
-        from: { checkpoint: flags.checkpoint, hiddenSize: narrow.config.hidden_size, params: narrow.numParams() },
-        to: { checkpoint: flags.out, hiddenSize: wide.config.hidden_size, params: wide.numParams() },
-        ...check,
-        checkImages: CHECK_IMAGES,
-      };
-      log(
-        `widened ${flags.checkpoint} (hidden ${report.from.hiddenSize}, ${report.from.params} parameters) → ${flags.out} ` +
-          `(hidden ${report.to.hiddenSize}, ${report.to.params} parameters); on ${CHECK_IMAGES} random images the largest ` +
-          `attention difference is ${check.maxAttentionDiff.toExponential(1)}` +
-          (check.maxLogitDiff === null ? '' : ` and the largest logit difference ${check.maxLogitDiff.toExponential(1)} (logits up to ${check.maxLogit?.toFixed(1)})`),
-      );
+      const report = resizeReport({ checkpoint: flags.checkpoint, model: narrow }, { checkpoint: flags.out, model: wide }, check);
+      log(describeResize('widened', report));
       return report;
     } finally {
       wide.dispose();
@@ -107,6 +123,13 @@ export async function runWiden(flags: WidenFlags, log: (m: string) => void = () 
   } finally {
     narrow.dispose();
   }
+}
+
+/** `--factor`: an integer ≥ 2 (widen and narrow). */
+export function factorArg(value: string): number {
+  const n = positiveInt('--factor')(value);
+  if (n < 2) throw new InvalidArgumentError(`--factor expects an integer ≥ 2, got '${value}'`);
+  return n;
 }
 
 export function registerWiden(program: Command): void {
@@ -117,11 +140,7 @@ export function registerWiden(program: Command): void {
     )
     .argument('<checkpoint>', 'checkpoint folder, URL or Hub id to widen')
     .requiredOption('--out <dir>', 'new checkpoint folder (must not hold a checkpoint)')
-    .option('--factor <n>', 'the new hidden size is n × the old one (an integer ≥ 2)', (v: string) => {
-      const n = positiveInt('--factor')(v);
-      if (n < 2) throw new InvalidArgumentError(`--factor expects an integer ≥ 2, got '${v}'`);
-      return n;
-    }, 2)
+    .option('--factor <n>', 'the new hidden size is n × the old one (an integer ≥ 2)', factorArg, 2)
     .option('--noise-std <x>', "std of the zero-sum noise that lets the copies diverge in training (default: the config's initializer_range)", nonNegativeNumber('--noise-std'))
     .option('--seed <n>', 'seed of that noise', seedInt('--seed'), 0)
     .option('--json', 'print the report as JSON')
