@@ -121,12 +121,33 @@ function identity(n: number): AxisMap {
   return { source: Int32Array.from({ length: n }, (_, i) => i), copy: new Int32Array(n) };
 }
 
+/** The matrix view [rows, cols] of a stored tensor under its rule. */
+function matrixView({ shape, data }: ParamValue, rule: Rule): { rows: number; cols: number } {
+  const rows = rule.view === 'linear' ? (shape[0] as number) : shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return { rows, cols: data.length / rows };
+}
+
+/**
+ * The stored shape of a resized [rows, cols] view: the resized axes keep their places, [out, in]
+ * for linear, [out, c, p, p] for the patch projection (whose input axes never resize), the last
+ * axis for vectors.
+ */
+function resizedShape(shape: number[], rule: Rule, rows: number, cols: number): number[] {
+  if (rule.view === 'vector') return [...shape.slice(0, -1), cols];
+  return shape.length === 2 ? [rows, cols] : [rows, ...shape.slice(1)];
+}
+
+/** A model's parameters as HF state-dict values. */
+function paramValues(model: VisionTransformer): Map<string, ParamValue> {
+  const values = new Map<string, ParamValue>();
+  for (const [name, variable] of model.params) values.set(name, { shape: [...variable.shape], data: variable.dataSync() as Float32Array });
+  return values;
+}
+
 /** One parameter widened by its rule; `rng` draws the zero-sum noise of readers. */
 function widenParam(value: ParamValue, rule: Rule, maps: Record<'residual' | 'head', AxisMap>, factor: number, noiseStd: number, rng: Rng): ParamValue {
   const { shape, data } = value;
-  // The matrix view [rows, cols] of the stored tensor.
-  const rows = rule.view === 'linear' ? (shape[0] as number) : shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const cols = data.length / rows;
+  const { rows, cols } = matrixView(value, rule);
   const rowMap = rule.rows ? maps[rule.rows] : identity(rows);
   const colMap = rule.cols ? maps[rule.cols] : identity(cols);
   const wideRows = rowMap.source.length;
@@ -138,11 +159,7 @@ function widenParam(value: ParamValue, rule: Rule, maps: Record<'residual' | 'he
     for (let c = 0; c < wideCols; c++) out[r * wideCols + c] = (data[from + (colMap.source[c] as number)] as number) * scale;
   }
   if (rule.readsCopies && noiseStd > 0) addZeroSumNoise(out, wideRows, colMap, cols, factor, noiseStd, rng);
-  // The widened axes keep their places: [out, in] for linear, [out, c, p, p] for the patch
-  // projection (whose input axes never widen), the last axis for vectors.
-  const wideShape =
-    rule.view === 'vector' ? [...shape.slice(0, -1), wideCols] : shape.length === 2 ? [wideRows, wideCols] : [wideRows, ...shape.slice(1)];
-  return { shape: wideShape, data: out };
+  return { shape: resizedShape(shape, rule, wideRows, wideCols), data: out };
 }
 
 /** Per row, noise on the k copies of each narrow column that sums to zero, so the row's output is unchanged. */
@@ -219,9 +236,7 @@ export function widenWeights(
 /** One parameter narrowed by its rule: the inverse of `widenParam` on the same maps. */
 function narrowParam(value: ParamValue, rule: Rule, maps: Record<'residual' | 'head', AxisMap>, narrowHidden: number, factor: number): ParamValue {
   const { shape, data } = value;
-  // The matrix view [rows, cols] of the stored (wide) tensor.
-  const rows = rule.view === 'linear' ? (shape[0] as number) : shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const cols = data.length / rows;
+  const { rows, cols } = matrixView(value, rule);
   const rowMap = rule.rows ? maps[rule.rows] : identity(rows);
   const colMap = rule.cols ? maps[rule.cols] : identity(cols);
   const narrowRows = rule.rows ? narrowHidden : rows;
@@ -240,9 +255,7 @@ function narrowParam(value: ParamValue, rule: Rule, maps: Record<'residual' | 'h
       out[at] = (out[at] as number) + (data[r * cols + c] as number) * scale;
     }
   }
-  const narrowShape =
-    rule.view === 'vector' ? [...shape.slice(0, -1), narrowCols] : shape.length === 2 ? [narrowRows, narrowCols] : [narrowRows, ...shape.slice(1)];
-  return { shape: narrowShape, data: out };
+  return { shape: resizedShape(shape, rule, narrowRows, narrowCols), data: out };
 }
 
 /** How many copies a model made by widening carries. */
@@ -285,18 +298,14 @@ export function narrowWeights(
 
 /** A new model `factor` times as wide that computes what `model` computes (see `WidenOptions`); `model` is left as it was. */
 export function widenModel(model: VisionTransformer, options: WidenOptions = {}): VisionTransformer {
-  const values = new Map<string, ParamValue>();
-  for (const [name, variable] of model.params) values.set(name, { shape: [...variable.shape], data: variable.dataSync() as Float32Array });
-  const widened = widenWeights(model.config, model.layout, values, options);
+  const widened = widenWeights(model.config, model.layout, paramValues(model), options);
   const data = new Map([...widened.values].map(([name, v]) => [name, v.data]));
   return VisionTransformer.fromValues(widened.config, model.layout, { ...model.processor }, data, options.seed ?? 0);
 }
 
 /** `narrowWeights` on a model: a new model 1/`factor` as wide, its widened copies merged; `model` is left as it was. */
 export function narrowModel(model: VisionTransformer, options: NarrowOptions = {}): VisionTransformer {
-  const values = new Map<string, ParamValue>();
-  for (const [name, variable] of model.params) values.set(name, { shape: [...variable.shape], data: variable.dataSync() as Float32Array });
-  const narrowed = narrowWeights(model.config, model.layout, values, options);
+  const narrowed = narrowWeights(model.config, model.layout, paramValues(model), options);
   const data = new Map([...narrowed.values].map(([name, v]) => [name, v.data]));
   return VisionTransformer.fromValues(narrowed.config, model.layout, { ...model.processor }, data, 0);
 }
