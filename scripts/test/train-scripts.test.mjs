@@ -38,6 +38,17 @@ function scratchRepo() {
       "  fs.mkdirSync(`${out}/epoch-${String(epoch).padStart(3, '0')}`, { recursive: true });",
       "  fs.appendFileSync(`${out}/metrics.jsonl`, JSON.stringify({ type: 'epoch', epoch, step: 1000 }) + '\\n');",
       '}',
+      '// Without one it is stopped by Ctrl-C (FAKE_TRAIN_EXIT=130) or ends with its last epoch: --epochs, or',
+      '// FAKE_FINAL_EPOCH for a resume (whose plan is in the run folder).',
+      "if (args[0] === 'train' && stop < 0) {",
+      '  if (process.env.FAKE_TRAIN_EXIT) process.exit(Number(process.env.FAKE_TRAIN_EXIT));',
+      "  const out = args[args.indexOf('--out') + 1];",
+      "  const last = args.includes('--epochs') ? args[args.indexOf('--epochs') + 1] : process.env.FAKE_FINAL_EPOCH;",
+      '  if (last) {',
+      "    fs.mkdirSync(`${out}/epoch-${last.padStart(3, '0')}/ema`, { recursive: true });",
+      "    fs.appendFileSync(`${out}/metrics.jsonl`, JSON.stringify({ type: 'epoch', epoch: Number(last), step: 2000 }) + '\\n');",
+      '  }',
+      '}',
       '',
     ].join('\n'),
   );
@@ -45,9 +56,9 @@ function scratchRepo() {
   return { root, repo, runs: path.join(root, 'runs'), log: path.join(root, 'cli.log') };
 }
 
-function run(t, script, runFolder) {
-  const r = spawnSync('bash', [path.join(t.repo, 'scripts', script), runFolder], { env: { ...process.env, CLI_LOG: t.log }, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
+function run(t, script, runFolder, { env = {}, status = 0 } = {}) {
+  const r = spawnSync('bash', [path.join(t.repo, 'scripts', script), runFolder], { env: { ...process.env, CLI_LOG: t.log, ...env }, encoding: 'utf8' });
+  assert.equal(r.status, status, r.stderr);
   const calls = fs.existsSync(t.log) ? fs.readFileSync(t.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
   fs.rmSync(t.log, { force: true });
   return { calls, stderr: r.stderr };
@@ -132,21 +143,63 @@ test("train-default restores a copy of its own stage (by earlier-stages/), with 
       [calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch'), flag(calls[0], '--stop-after-epoch')],
       [true, stage4, '28', '33'],
     );
-    // stage 4 stopped after its epoch 33: stage 5 starts from it
-    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train']);
-    assert.equal(flag(calls[3], '--out'), path.join(t.runs, 'default-stage5'));
+    // stage 4 stopped after its epoch 33: stage 5 starts from it, and stage 6 when it is done
+    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train']);
+    assert.deepEqual(calls.slice(3).map((c) => flag(c, '--out')), ['default-stage5', 'default-stage6'].map((name) => path.join(t.runs, name)));
   }
 });
 
-test('train-default restores a copy of stage 5 (four earlier stages) into its folder and resumes it', () => {
+test('train-default restores a copy of stage 5 (four earlier stages) into its folder and resumes it; Ctrl-C stops there', () => {
   const t = scratchRepo();
   writeSnapshot(t, { runFolder: 'default-stage5', earlierStages: 4 });
   const stage5 = path.join(t.runs, 'default-stage5');
-  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 });
   assert.match(stderr, /stage 5/);
   assert.ok(fs.existsSync(path.join(stage5, 'step-0000042')));
   assert.equal(calls.length, 1);
   assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch')], [true, stage5, '28']);
+  assert.ok(!fs.existsSync(path.join(t.runs, 'default-stage6')));
+});
+
+test("stage 5 resumed to its epoch 40 goes on to stage 6: from its averaged weights, lr 2e-4, RandAugment m5, no mixing, with stage 5's metrics", () => {
+  const t = scratchRepo();
+  const stage1 = path.join(t.runs, 'default');
+  const stage5 = `${stage1}-stage5`;
+  fs.mkdirSync(path.join(stage5, 'step-0011241'), { recursive: true });
+  fs.mkdirSync(path.join(stage5, 'earlier-stages'));
+  for (const name of ['1-default', '2-default-stage2', '3-default-stage3', '4-default-stage4']) fs.writeFileSync(path.join(stage5, 'earlier-stages', `${name}.jsonl`), `{"stage":"${name}"}\n`);
+  const line = (o) => `${JSON.stringify(o)}\n`;
+  fs.writeFileSync(path.join(stage5, 'metrics.jsonl'), line({ type: 'epoch', epoch: 40, step: 80 }) + line({ type: 'step', epoch: 41, step: 81 }));
+  const { calls } = run(t, 'train-default.sh', stage1, { env: { FAKE_FINAL_EPOCH: '40' } });
+  assert.equal(calls.length, 2);
+  assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out')], [true, stage5]);
+  const train = calls[1];
+  assert.ok(!train.includes('--resume'));
+  assert.deepEqual(
+    ['--pretrained', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out'].map((name) => flag(train, name)),
+    [path.join(stage5, 'epoch-040', 'ema'), '30', '2e-4', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage6`],
+  );
+  assert.deepEqual(flagValues(train, '--augment-after'), ['22:basic']);
+  const earlier = path.join(`${stage1}-stage6`, 'earlier-stages');
+  assert.deepEqual(fs.readdirSync(earlier).sort(), ['1-default.jsonl', '2-default-stage2.jsonl', '3-default-stage3.jsonl', '4-default-stage4.jsonl', '5-default-stage5.jsonl']);
+  assert.equal(fs.readFileSync(path.join(earlier, '5-default-stage5.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 40, step: 80 }));
+
+  // The next call resumes stage 6 with the script's later augmentation, and nothing else of its recipe.
+  fs.mkdirSync(path.join(`${stage1}-stage6`, 'step-0000100'));
+  const again = run(t, 'train-default.sh', stage1).calls;
+  assert.equal(again.length, 1);
+  assert.deepEqual([again[0].includes('--resume'), flag(again[0], '--out'), flagValues(again[0], '--augment-after')], [true, `${stage1}-stage6`, ['22:basic']]);
+  assert.ok(['--pretrained', '--lr', '--augment', '--mixup'].every((name) => !again[0].includes(name)));
+});
+
+test('train-default restores a copy of stage 6 (five earlier stages) into its folder and resumes it', () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'default-stage6', earlierStages: 5 });
+  const stage6 = path.join(t.runs, 'default-stage6');
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  assert.match(stderr, /stage 6/);
+  assert.ok(fs.existsSync(path.join(stage6, 'step-0000042')));
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out')], [1, true, stage6]);
 });
 
 test("stage 5 starts from stage 4's epoch 33: narrowed, re-split with more noise, then trained, with stage 4's metrics to epoch 33", () => {
@@ -158,7 +211,7 @@ test("stage 5 starts from stage 4's epoch 33: narrowed, re-split with more noise
   for (const name of ['1-default', '2-default-stage2', '3-default-stage3']) fs.writeFileSync(path.join(stage4, 'earlier-stages', `${name}.jsonl`), `{"stage":"${name}"}\n`);
   const line = (o) => `${JSON.stringify(o)}\n`;
   fs.writeFileSync(path.join(stage4, 'metrics.jsonl'), line({ type: 'epoch', epoch: 33, step: 66 }) + line({ type: 'step', epoch: 34, step: 67 }) + line({ type: 'epoch', epoch: 34, step: 68 }));
-  const { calls } = run(t, 'train-default.sh', stage1);
+  const { calls } = run(t, 'train-default.sh', stage1, { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 });
   assert.deepEqual(calls.map((c) => c[0]), ['narrow', 'widen', 'train']);
   assert.deepEqual([calls[0][1], flag(calls[0], '--out')], [path.join(stage4, 'epoch-033', 'ema'), `${stage1}-narrowed`]);
   assert.deepEqual([calls[1][1], flag(calls[1], '--out'), flag(calls[1], '--noise-std')], [`${stage1}-narrowed`, `${stage1}-resplit`, '0.05']);
