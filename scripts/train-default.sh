@@ -108,6 +108,26 @@ snapshot_is_ours() {
   return 1
 }
 
+# Start folder $2 of a later stage with the metrics of the stages before it: $1's earlier-stages/ and
+# $1's own metrics up to epoch $3 (the checkpoint $2 starts from), named <stage number>-<folder>.jsonl.
+carry_earlier_metrics() {
+  local from="$1" to="$2" until_epoch="$3" count
+  rm -rf "$to/earlier-stages" # what a start stopped before its first checkpoint wrote
+  mkdir -p "$to/earlier-stages"
+  rm -f "$to/metrics.jsonl"
+  if compgen -G "$from/earlier-stages/*.jsonl" >/dev/null; then cp "$from/earlier-stages/"*.jsonl "$to/earlier-stages/"; fi
+  count=$(compgen -G "$to/earlier-stages/*.jsonl" | wc -l || true)
+  node scripts/metrics-jsonl.mjs until-epoch "$from/metrics.jsonl" "$until_epoch" > "$to/earlier-stages/$((count + 1))-$(basename "$from").jsonl"
+}
+
+# Exit unless stage $1's final checkpoint $2 is there; $3 says what to do then.
+require_final() {
+  if [ ! -d "$2" ]; then
+    echo "train-default: stage $1 stopped without $2$3" >&2
+    exit 1
+  fi
+}
+
 if ! has_checkpoint "$STAGE1" && ! has_checkpoint "$STAGE2" && ! has_checkpoint "$STAGE3" && ! has_checkpoint "$STAGE4" &&
   ! has_checkpoint "$STAGE5" && ! has_checkpoint "$STAGE6" && snapshot_is_ours; then
   restore_snapshot
@@ -119,20 +139,14 @@ if has_checkpoint "$STAGE6"; then
 fi
 
 start_stage6() {
-  mkdir -p "$STAGE6/earlier-stages"
-  rm -f "$STAGE6/metrics.jsonl" # lines of a start stopped before its first checkpoint
-  cp "$STAGE5/earlier-stages/"*.jsonl "$STAGE6/earlier-stages/"
-  node scripts/metrics-jsonl.mjs until-epoch "$STAGE5/metrics.jsonl" 40 > "$STAGE6/earlier-stages/5-default-stage5.jsonl"
+  carry_earlier_metrics "$STAGE5" "$STAGE6" 40
   exec "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE5_FINAL/ema" --epochs 30 --lr 2e-4 \
     --augment randaugment-m5 "${STAGE6_AUGMENT_AFTER[@]}" --mixup 0 --cutmix 0 --drop-path 0.1 "${COMMON[@]}" --out "$STAGE6"
 }
 
 # (Ctrl-C exits stage 5 with 130 and the next call resumes; with 0 it finished its 40 epochs)
 finish_stage5() {
-  if [ ! -d "$STAGE5_FINAL" ]; then
-    echo "train-default: stage 5 stopped without $STAGE5_FINAL: run this again to resume it" >&2
-    exit 1
-  fi
+  require_final 5 "$STAGE5_FINAL" ": run this again to resume it"
   start_stage6
 }
 
@@ -154,10 +168,7 @@ start_stage5() {
     rm -rf "$RESPLIT"
     "${CLI[@]}" widen "$NARROWED" --out "$RESPLIT" --noise-std "$RESPLIT_NOISE" --seed 42 --backend tensorflow
   fi
-  mkdir -p "$STAGE5/earlier-stages"
-  rm -f "$STAGE5/metrics.jsonl" # lines of a start stopped before its first checkpoint
-  cp "$STAGE4/earlier-stages/"*.jsonl "$STAGE5/earlier-stages/"
-  node scripts/metrics-jsonl.mjs until-epoch "$STAGE4/metrics.jsonl" "$STAGE4_STOP" > "$STAGE5/earlier-stages/4-default-stage4.jsonl"
+  carry_earlier_metrics "$STAGE4" "$STAGE5" "$STAGE4_STOP"
   "${CLI[@]}" train --recipe cifar-default --pretrained "$RESPLIT" --epochs 40 --lr 5e-4 \
     --augment randaugment --mixup 0.8 --cutmix 1 --mixup-off-epoch "$STAGE5_MIXUP_OFF" --drop-path 0.1 "${COMMON[@]}" --out "$STAGE5"
   finish_stage5
@@ -169,10 +180,7 @@ fi
 
 if has_checkpoint "$STAGE4"; then
   "${CLI[@]}" train --data "$DATA" --resume --out "$STAGE4" --backend tensorflow --mixup-off-epoch "$STAGE4_MIXUP_OFF" --stop-after-epoch "$STAGE4_STOP"
-  if [ ! -d "$STAGE4_FINAL" ]; then
-    echo "train-default: stage 4 stopped without $STAGE4_FINAL; it went past epoch $STAGE4_STOP and pruned it: start stage 4 again (remove $STAGE4)" >&2
-    exit 1
-  fi
+  require_final 4 "$STAGE4_FINAL" "; it went past epoch $STAGE4_STOP and pruned it: start stage 4 again (remove $STAGE4)"
   start_stage5
 fi
 
@@ -181,18 +189,12 @@ start_stage4() {
     rm -rf "$WIDENED" # a widening stopped before its weights were written
     "${CLI[@]}" widen "$STAGE3_FINAL/ema" --out "$WIDENED" --seed 42 --backend tensorflow
   fi
-  mkdir -p "$STAGE4/earlier-stages"
-  rm -f "$STAGE4/metrics.jsonl" # lines of a start stopped before its first checkpoint
-  cp "$STAGE3/earlier-stages/1-default.jsonl" "$STAGE3/earlier-stages/2-default-stage2.jsonl" "$STAGE4/earlier-stages/"
-  node scripts/metrics-jsonl.mjs until-epoch "$STAGE3/metrics.jsonl" "$STAGE3_STOP" > "$STAGE4/earlier-stages/3-default-stage3.jsonl"
+  carry_earlier_metrics "$STAGE3" "$STAGE4" "$STAGE3_STOP"
   # (Ctrl-C exits with 130 and the next call resumes; with 0 it stopped after epoch STAGE4_STOP)
   "${CLI[@]}" train --recipe cifar-default --pretrained "$WIDENED" --epochs 40 --lr 5e-4 \
     --augment randaugment --mixup 0.8 --cutmix 1 --mixup-off-epoch "$STAGE4_MIXUP_OFF" --drop-path 0.1 "${COMMON[@]}" --out "$STAGE4" \
     --stop-after-epoch "$STAGE4_STOP"
-  if [ ! -d "$STAGE4_FINAL" ]; then
-    echo "train-default: stage 4 stopped without $STAGE4_FINAL: run this again to resume it" >&2
-    exit 1
-  fi
+  require_final 4 "$STAGE4_FINAL" ": run this again to resume it"
   start_stage5
 }
 
@@ -202,10 +204,7 @@ fi
 
 if has_checkpoint "$STAGE3"; then
   "${CLI[@]}" train --data "$DATA" --resume --out "$STAGE3" --backend tensorflow --stop-after-epoch "$STAGE3_STOP"
-  if [ ! -d "$STAGE3_FINAL" ]; then
-    echo "train-default: stage 3 stopped without $STAGE3_FINAL; it went past epoch $STAGE3_STOP and pruned it: start stage 3 again (remove $STAGE3)" >&2
-    exit 1
-  fi
+  require_final 3 "$STAGE3_FINAL" "; it went past epoch $STAGE3_STOP and pruned it: start stage 3 again (remove $STAGE3)"
   start_stage4
 fi
 
@@ -230,16 +229,10 @@ if [ ! -d "$STAGE2_FINAL" ]; then
     "${CLI[@]}" train --data "$DATA" --resume --out "$STAGE2" --backend tensorflow --stop-after-epoch "$STAGE2_STOP"
   fi
   # (Ctrl-C exits above with 130; a stage 2 that stopped with 0 is past its last epoch)
-  if [ ! -d "$STAGE2_FINAL" ]; then
-    echo "train-default: stage 2 stopped without $STAGE2_FINAL; it went past epoch $STAGE2_STOP and pruned it: start stage 2 again (remove $STAGE2)" >&2
-    exit 1
-  fi
+  require_final 2 "$STAGE2_FINAL" "; it went past epoch $STAGE2_STOP and pruned it: start stage 2 again (remove $STAGE2)"
 fi
 
-mkdir -p "$STAGE3/earlier-stages"
-rm -f "$STAGE3/metrics.jsonl" # lines of a start stopped before its first checkpoint
-cp "$STAGE2/earlier-stages/1-default.jsonl" "$STAGE3/earlier-stages/1-default.jsonl"
-node scripts/metrics-jsonl.mjs until-epoch "$STAGE2/metrics.jsonl" "$STAGE2_STOP" > "$STAGE3/earlier-stages/2-default-stage2.jsonl"
+carry_earlier_metrics "$STAGE2" "$STAGE3" "$STAGE2_STOP"
 # (Ctrl-C exits with 130 and the next call resumes; with 0 it stopped after epoch STAGE3_STOP)
 "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE2_FINAL/ema" --epochs 80 --lr 5e-4 \
   --augment randaugment --mixup 0.8 --cutmix 1 --drop-path 0.1 "${COMMON[@]}" --out "$STAGE3" --stop-after-epoch "$STAGE3_STOP"

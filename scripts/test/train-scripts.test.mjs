@@ -170,8 +170,14 @@ test("stage 5 resumed to its epoch 40 goes on to stage 6: from its averaged weig
   for (const name of ['1-default', '2-default-stage2', '3-default-stage3', '4-default-stage4']) fs.writeFileSync(path.join(stage5, 'earlier-stages', `${name}.jsonl`), `{"stage":"${name}"}\n`);
   const line = (o) => `${JSON.stringify(o)}\n`;
   fs.writeFileSync(path.join(stage5, 'metrics.jsonl'), line({ type: 'epoch', epoch: 40, step: 80 }) + line({ type: 'step', epoch: 41, step: 81 }));
+  // what a start of stage 6 stopped before its first checkpoint left behind
+  fs.mkdirSync(path.join(`${stage1}-stage6`, 'earlier-stages'), { recursive: true });
+  fs.writeFileSync(path.join(`${stage1}-stage6`, 'earlier-stages', '5-default-stage5.jsonl'), 'stale\n');
+  fs.writeFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'stale\n');
   const { calls } = run(t, 'train-default.sh', stage1, { env: { FAKE_FINAL_EPOCH: '40' } });
   assert.equal(calls.length, 2);
+  // (the fake run then wrote its own epoch 30: the stale line is gone)
+  assert.ok(!fs.readFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'utf8').includes('stale'));
   assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out')], [true, stage5]);
   const train = calls[1];
   assert.ok(!train.includes('--resume'));
