@@ -32,16 +32,17 @@ function scratchRepo() {
       "fs.appendFileSync(process.env.CLI_LOG, JSON.stringify(args) + '\\n');",
       '// A train run given --stop-after-epoch N ends with its epoch-N checkpoint and metrics line, as the real one does.',
       "const stop = args.indexOf('--stop-after-epoch');",
+      '// Ctrl-C (FAKE_TRAIN_EXIT=130) stops any train run before it writes anything.',
+      "if (args[0] === 'train' && process.env.FAKE_TRAIN_EXIT) process.exit(Number(process.env.FAKE_TRAIN_EXIT));",
       "if (args[0] === 'train' && stop >= 0) {",
       "  const out = args[args.indexOf('--out') + 1];",
       '  const epoch = Number(args[stop + 1]);',
       "  fs.mkdirSync(`${out}/epoch-${String(epoch).padStart(3, '0')}`, { recursive: true });",
       "  fs.appendFileSync(`${out}/metrics.jsonl`, JSON.stringify({ type: 'epoch', epoch, step: 1000 }) + '\\n');",
       '}',
-      '// Without one it is stopped by Ctrl-C (FAKE_TRAIN_EXIT=130) or ends with its last epoch: --epochs, or',
-      '// FAKE_FINAL_EPOCH for a resume (whose plan is in the run folder).',
+      '// Without one it ends with its last epoch: --epochs, or FAKE_FINAL_EPOCH for a resume (whose plan is',
+      '// in the run folder).',
       "if (args[0] === 'train' && stop < 0) {",
-      '  if (process.env.FAKE_TRAIN_EXIT) process.exit(Number(process.env.FAKE_TRAIN_EXIT));',
       "  const out = args[args.indexOf('--out') + 1];",
       "  const last = args.includes('--epochs') ? args[args.indexOf('--epochs') + 1] : process.env.FAKE_FINAL_EPOCH;",
       '  if (last) {',
@@ -143,9 +144,9 @@ test("train-default restores a copy of its own stage (by earlier-stages/), with 
       [calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch'), flag(calls[0], '--stop-after-epoch')],
       [true, stage4, '28', '33'],
     );
-    // stage 4 stopped after its epoch 33: stage 5 starts from it, and stage 6 when it is done
-    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train']);
-    assert.deepEqual(calls.slice(3).map((c) => flag(c, '--out')), ['default-stage5', 'default-stage6'].map((name) => path.join(t.runs, name)));
+    // stage 4 stopped after its epoch 33: stage 5 starts from it, stage 6 when it is done, stage 7 after stage 6's epoch 11
+    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train', 'train']);
+    assert.deepEqual(calls.slice(3).map((c) => flag(c, '--out')), ['default-stage5', 'default-stage6', 'default-stage7'].map((name) => path.join(t.runs, name)));
   }
 });
 
@@ -161,51 +162,107 @@ test('train-default restores a copy of stage 5 (four earlier stages) into its fo
   assert.ok(!fs.existsSync(path.join(t.runs, 'default-stage6')));
 });
 
-test("stage 5 resumed to its epoch 40 goes on to stage 6: from its averaged weights, lr 2e-4, RandAugment m5, no mixing, with stage 5's metrics", () => {
+/** A stage folder with earlier-stages/ files of these names and these metrics lines. */
+function writeStage(dir, { earlier, lines, checkpoint }) {
+  fs.mkdirSync(path.join(dir, checkpoint), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'earlier-stages'));
+  for (const name of earlier) fs.writeFileSync(path.join(dir, 'earlier-stages', `${name}.jsonl`), `{"stage":"${name}"}\n`);
+  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.map((o) => `${JSON.stringify(o)}\n`).join(''));
+}
+
+const STAGE7_FLAGS = ['--pretrained', '--image-size', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out'];
+
+test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, lr 2e-4, RandAugment m5, no mixing, stopped after epoch 11), then stage 7 at 40×40", () => {
   const t = scratchRepo();
   const stage1 = path.join(t.runs, 'default');
   const stage5 = `${stage1}-stage5`;
-  fs.mkdirSync(path.join(stage5, 'step-0011241'), { recursive: true });
-  fs.mkdirSync(path.join(stage5, 'earlier-stages'));
-  for (const name of ['1-default', '2-default-stage2', '3-default-stage3', '4-default-stage4']) fs.writeFileSync(path.join(stage5, 'earlier-stages', `${name}.jsonl`), `{"stage":"${name}"}\n`);
   const line = (o) => `${JSON.stringify(o)}\n`;
-  fs.writeFileSync(path.join(stage5, 'metrics.jsonl'), line({ type: 'epoch', epoch: 40, step: 80 }) + line({ type: 'step', epoch: 41, step: 81 }));
+  writeStage(stage5, {
+    earlier: ['1-default', '2-default-stage2', '3-default-stage3', '4-default-stage4'],
+    lines: [{ type: 'epoch', epoch: 40, step: 80 }, { type: 'step', epoch: 41, step: 81 }],
+    checkpoint: 'step-0011241',
+  });
   // what a start of stage 6 stopped before its first checkpoint left behind
   fs.mkdirSync(path.join(`${stage1}-stage6`, 'earlier-stages'), { recursive: true });
   fs.writeFileSync(path.join(`${stage1}-stage6`, 'earlier-stages', '5-default-stage5.jsonl'), 'stale\n');
   fs.writeFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'stale\n');
   const { calls } = run(t, 'train-default.sh', stage1, { env: { FAKE_FINAL_EPOCH: '40' } });
-  assert.equal(calls.length, 2);
-  // (the fake run then wrote its own epoch 30: the stale line is gone)
+  assert.equal(calls.length, 3);
+  // (the fake run then wrote its own epoch 11: the stale line is gone)
   assert.ok(!fs.readFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'utf8').includes('stale'));
   assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out')], [true, stage5]);
-  const train = calls[1];
-  assert.ok(!train.includes('--resume'));
+  const stage6 = calls[1];
+  assert.ok(!stage6.includes('--resume'));
   assert.deepEqual(
-    ['--pretrained', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out'].map((name) => flag(train, name)),
-    [path.join(stage5, 'epoch-040', 'ema'), '30', '2e-4', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage6`],
+    ['--pretrained', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out', '--stop-after-epoch'].map((name) => flag(stage6, name)),
+    [path.join(stage5, 'epoch-040', 'ema'), '30', '2e-4', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage6`, '11'],
   );
-  assert.deepEqual(flagValues(train, '--augment-after'), ['22:basic']);
-  const earlier = path.join(`${stage1}-stage6`, 'earlier-stages');
-  assert.deepEqual(fs.readdirSync(earlier).sort(), ['1-default.jsonl', '2-default-stage2.jsonl', '3-default-stage3.jsonl', '4-default-stage4.jsonl', '5-default-stage5.jsonl']);
-  assert.equal(fs.readFileSync(path.join(earlier, '5-default-stage5.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 40, step: 80 }));
+  assert.deepEqual(flagValues(stage6, '--augment-after'), ['22:basic']);
+  const earlier6 = path.join(`${stage1}-stage6`, 'earlier-stages');
+  assert.deepEqual(fs.readdirSync(earlier6).sort(), ['1-default.jsonl', '2-default-stage2.jsonl', '3-default-stage3.jsonl', '4-default-stage4.jsonl', '5-default-stage5.jsonl']);
+  assert.equal(fs.readFileSync(path.join(earlier6, '5-default-stage5.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 40, step: 80 }));
 
-  // The next call resumes stage 6 with the script's later augmentation, and nothing else of its recipe.
-  fs.mkdirSync(path.join(`${stage1}-stage6`, 'step-0000100'));
-  const again = run(t, 'train-default.sh', stage1).calls;
-  assert.equal(again.length, 1);
-  assert.deepEqual([again[0].includes('--resume'), flag(again[0], '--out'), flagValues(again[0], '--augment-after')], [true, `${stage1}-stage6`, ['22:basic']]);
-  assert.ok(['--pretrained', '--lr', '--augment', '--mixup'].every((name) => !again[0].includes(name)));
+  const stage7 = calls[2];
+  assert.ok(!stage7.includes('--resume') && !stage7.includes('--stop-after-epoch'));
+  assert.deepEqual(
+    STAGE7_FLAGS.map((name) => flag(stage7, name)),
+    [path.join(`${stage1}-stage6`, 'epoch-011', 'ema'), '40', '16', '1e-4', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage7`],
+  );
+  assert.deepEqual(flagValues(stage7, '--augment-after'), ['12:basic']);
+  const earlier7 = path.join(`${stage1}-stage7`, 'earlier-stages');
+  assert.deepEqual(fs.readdirSync(earlier7).sort(), [...fs.readdirSync(earlier6).sort(), '6-default-stage6.jsonl']);
+  assert.equal(fs.readFileSync(path.join(earlier7, '6-default-stage6.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 11, step: 1000 }));
 });
 
-test('train-default restores a copy of stage 6 (five earlier stages) into its folder and resumes it', () => {
+test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl-C stops there; then stage 7 starts, and resumes", () => {
+  const t = scratchRepo();
+  const stage1 = path.join(t.runs, 'default');
+  const stage6 = `${stage1}-stage6`;
+  const stage7 = `${stage1}-stage7`;
+  const earlier = ['1-default', '2-default-stage2', '3-default-stage3', '4-default-stage4', '5-default-stage5'];
+  writeStage(stage6, { earlier, lines: [{ type: 'epoch', epoch: 10, step: 3520 }], checkpoint: 'step-0003525' });
+
+  const stopped = run(t, 'train-default.sh', stage1, { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 }).calls;
+  assert.equal(stopped.length, 1);
+  assert.ok(!fs.existsSync(stage7));
+
+  const { calls } = run(t, 'train-default.sh', stage1);
+  assert.equal(calls.length, 2);
+  // a resume names the plan's later augmentation and where it stops, and nothing else of the recipe
+  assert.deepEqual(
+    [calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after'), flag(calls[0], '--stop-after-epoch')],
+    [true, stage6, ['22:basic'], '11'],
+  );
+  assert.ok(['--pretrained', '--lr', '--augment', '--mixup'].every((name) => !calls[0].includes(name)));
+  assert.equal(flag(calls[1], '--pretrained'), path.join(stage6, 'epoch-011', 'ema'));
+  assert.equal(fs.readdirSync(path.join(stage7, 'earlier-stages')).length, 6);
+
+  // stage 7 resumes with its later augmentation only, though stage 6's checkpoints are still there
+  fs.mkdirSync(path.join(stage7, 'step-0000100'));
+  const again = run(t, 'train-default.sh', stage1).calls;
+  assert.equal(again.length, 1);
+  assert.deepEqual([again[0].includes('--resume'), flag(again[0], '--out'), flagValues(again[0], '--augment-after')], [true, stage7, ['12:basic']]);
+  assert.ok(['--pretrained', '--image-size', '--lr', '--augment', '--stop-after-epoch'].every((name) => !again[0].includes(name)));
+});
+
+test('train-default restores a copy of stage 6 (five earlier stages) into its folder and resumes it to its epoch 11', () => {
   const t = scratchRepo();
   writeSnapshot(t, { runFolder: 'default-stage6', earlierStages: 5 });
   const stage6 = path.join(t.runs, 'default-stage6');
-  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 });
   assert.match(stderr, /stage 6/);
   assert.ok(fs.existsSync(path.join(stage6, 'step-0000042')));
-  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out')], [1, true, stage6]);
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--stop-after-epoch')], [1, true, stage6, '11']);
+});
+
+test('train-default restores a copy of stage 7 (six earlier stages) into its folder and resumes it', () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'default-stage7', earlierStages: 6 });
+  const stage7 = path.join(t.runs, 'default-stage7');
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  assert.match(stderr, /stage 7/);
+  assert.ok(fs.existsSync(path.join(stage7, 'step-0000042')));
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [1, true, stage7, ['12:basic']]);
 });
 
 test("stage 5 starts from stage 4's epoch 33: narrowed, re-split with more noise, then trained, with stage 4's metrics to epoch 33", () => {
