@@ -64,6 +64,8 @@ RESPLIT="${STAGE1}-resplit"
 STAGE5="${STAGE1}-stage5"
 STAGE6="${STAGE1}-stage6"
 STAGE7="${STAGE1}-stage7"
+# The training stages in order: a copy with N files in earlier-stages/ is of STAGES[N].
+STAGES=("$STAGE1" "$STAGE2" "$STAGE3" "$STAGE4" "$STAGE5" "$STAGE6" "$STAGE7")
 STAGE1_FINAL="$STAGE1/epoch-050"
 STAGE2_STOP=48
 STAGE2_FINAL="$STAGE2/$(printf 'epoch-%03d' "$STAGE2_STOP")"
@@ -94,16 +96,11 @@ CLI=(node apps/cli/dist/bin.js)
 restore_snapshot() { # the copy in models/default-run → the folder of its stage (1 + its earlier stages)
   local earlier stage_dir
   earlier=$(compgen -G "$SNAPSHOT/earlier-stages/*.jsonl" | wc -l || true)
-  case "$earlier" in
-    0) stage_dir="$STAGE1" ;;
-    1) stage_dir="$STAGE2" ;;
-    2) stage_dir="$STAGE3" ;;
-    3) stage_dir="$STAGE4" ;;
-    4) stage_dir="$STAGE5" ;;
-    5) stage_dir="$STAGE6" ;;
-    6) stage_dir="$STAGE7" ;;
-    *) echo "train-default: $SNAPSHOT/earlier-stages has $earlier metrics files; expected 0 to 6" >&2; exit 1 ;;
-  esac
+  if [ "$earlier" -ge "${#STAGES[@]}" ]; then
+    echo "train-default: $SNAPSHOT/earlier-stages has $earlier metrics files; expected 0 to $((${#STAGES[@]} - 1))" >&2
+    exit 1
+  fi
+  stage_dir="${STAGES[$earlier]}"
   echo "train-default: no checkpoint on disk; continuing from the copy in $SNAPSHOT (stage $((earlier + 1)))" >&2
   copy_snapshot_into "$stage_dir"
 }
@@ -115,7 +112,7 @@ snapshot_is_ours() {
   [ -f "$SNAPSHOT/run-folder" ] || return 0
   local name
   name=$(cat "$SNAPSHOT/run-folder")
-  for dir in "$STAGE1" "$STAGE2" "$STAGE3" "$STAGE4" "$STAGE5" "$STAGE6" "$STAGE7"; do
+  for dir in "${STAGES[@]}"; do
     [ "$name" = "$(basename "$dir")" ] && return 0
   done
   return 1
@@ -141,8 +138,14 @@ require_final() {
   fi
 }
 
-if ! has_checkpoint "$STAGE1" && ! has_checkpoint "$STAGE2" && ! has_checkpoint "$STAGE3" && ! has_checkpoint "$STAGE4" &&
-  ! has_checkpoint "$STAGE5" && ! has_checkpoint "$STAGE6" && ! has_checkpoint "$STAGE7" && snapshot_is_ours; then
+any_stage_has_checkpoint() {
+  for dir in "${STAGES[@]}"; do
+    has_checkpoint "$dir" && return 0
+  done
+  return 1
+}
+
+if ! any_stage_has_checkpoint && snapshot_is_ours; then
   restore_snapshot
 fi
 
