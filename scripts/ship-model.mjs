@@ -180,7 +180,9 @@ run('node', ['apps/web/scripts/readme-screenshot.mjs']);
 const stages = stageMetrics(runDir);
 const title =
   args.title ??
-  (stages.length > 6
+  (stages.length > 7
+    ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), widened to hidden 256, re-split, lighter augmentation, then run at 40×40 and 48×48 (native tensorflow backend)'
+    : stages.length > 6
     ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), widened to hidden 256, re-split, lighter augmentation, then run at 40×40 (native tensorflow backend)'
     : stages.length > 5
     ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), widened to hidden 256, re-split, then lighter augmentation (native tensorflow backend)'

@@ -144,9 +144,13 @@ test("train-default restores a copy of its own stage (by earlier-stages/), with 
       [calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch'), flag(calls[0], '--stop-after-epoch')],
       [true, stage4, '28', '33'],
     );
-    // stage 4 stopped after its epoch 33: stage 5 starts from it, stage 6 when it is done, stage 7 after stage 6's epoch 11
-    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train', 'train']);
-    assert.deepEqual(calls.slice(3).map((c) => flag(c, '--out')), ['default-stage5', 'default-stage6', 'default-stage7'].map((name) => path.join(t.runs, name)));
+    // stage 4 stopped after its epoch 33: stage 5 starts from it, stage 6 when it is done, stage 7 after stage 6's epoch 11,
+    // stage 8 after stage 7's epoch 16
+    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train', 'train', 'train']);
+    assert.deepEqual(
+      calls.slice(3).map((c) => flag(c, '--out')),
+      ['default-stage5', 'default-stage6', 'default-stage7', 'default-stage8'].map((name) => path.join(t.runs, name)),
+    );
   }
 });
 
@@ -170,9 +174,9 @@ function writeStage(dir, { earlier, lines, checkpoint }) {
   fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.map((o) => `${JSON.stringify(o)}\n`).join(''));
 }
 
-const STAGE7_FLAGS = ['--pretrained', '--image-size', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out'];
+const LATER_STAGE_FLAGS = ['--pretrained', '--image-size', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out'];
 
-test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, lr 2e-4, RandAugment m5, no mixing, stopped after epoch 11), then stage 7 at 40×40", () => {
+test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, lr 2e-4, RandAugment m5, no mixing, stopped after epoch 11), then stage 7 at 40×40 and stage 8 at 48×48", () => {
   const t = scratchRepo();
   const stage1 = path.join(t.runs, 'default');
   const stage5 = `${stage1}-stage5`;
@@ -187,7 +191,7 @@ test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, 
   fs.writeFileSync(path.join(`${stage1}-stage6`, 'earlier-stages', '5-default-stage5.jsonl'), 'stale\n');
   fs.writeFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'stale\n');
   const { calls } = run(t, 'train-default.sh', stage1, { env: { FAKE_FINAL_EPOCH: '40' } });
-  assert.equal(calls.length, 3);
+  assert.equal(calls.length, 4);
   // (the fake run then wrote its own epoch 11: the stale line is gone)
   assert.ok(!fs.readFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'utf8').includes('stale'));
   assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out')], [true, stage5]);
@@ -205,13 +209,24 @@ test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, 
   const stage7 = calls[2];
   assert.ok(!stage7.includes('--resume') && !stage7.includes('--stop-after-epoch'));
   assert.deepEqual(
-    STAGE7_FLAGS.map((name) => flag(stage7, name)),
+    LATER_STAGE_FLAGS.map((name) => flag(stage7, name)),
     [path.join(`${stage1}-stage6`, 'epoch-011', 'ema'), '40', '16', '1e-4', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage7`],
   );
   assert.deepEqual(flagValues(stage7, '--augment-after'), ['12:basic']);
   const earlier7 = path.join(`${stage1}-stage7`, 'earlier-stages');
   assert.deepEqual(fs.readdirSync(earlier7).sort(), [...fs.readdirSync(earlier6).sort(), '6-default-stage6.jsonl']);
   assert.equal(fs.readFileSync(path.join(earlier7, '6-default-stage6.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 11, step: 1000 }));
+
+  const stage8 = calls[3];
+  assert.ok(!stage8.includes('--resume') && !stage8.includes('--stop-after-epoch'));
+  assert.deepEqual(
+    LATER_STAGE_FLAGS.map((name) => flag(stage8, name)),
+    [path.join(`${stage1}-stage7`, 'epoch-016', 'ema'), '48', '6', '7e-5', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage8`],
+  );
+  assert.deepEqual(flagValues(stage8, '--augment-after'), ['4:basic']);
+  const earlier8 = path.join(`${stage1}-stage8`, 'earlier-stages');
+  assert.deepEqual(fs.readdirSync(earlier8).sort(), [...fs.readdirSync(earlier7).sort(), '7-default-stage7.jsonl']);
+  assert.equal(fs.readFileSync(path.join(earlier8, '7-default-stage7.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 16, step: 2000 }));
 });
 
 test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl-C stops there; then stage 7 starts, and resumes", () => {
@@ -227,7 +242,7 @@ test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl
   assert.ok(!fs.existsSync(stage7));
 
   const { calls } = run(t, 'train-default.sh', stage1);
-  assert.equal(calls.length, 2);
+  assert.equal(calls.length, 3); // stage 6 to its epoch 11, stage 7, stage 8
   // a resume names the plan's later augmentation and where it stops, and nothing else of the recipe
   assert.deepEqual(
     [calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after'), flag(calls[0], '--stop-after-epoch')],
@@ -236,13 +251,17 @@ test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl
   assert.ok(['--pretrained', '--lr', '--augment', '--mixup'].every((name) => !calls[0].includes(name)));
   assert.equal(flag(calls[1], '--pretrained'), path.join(stage6, 'epoch-011', 'ema'));
   assert.equal(fs.readdirSync(path.join(stage7, 'earlier-stages')).length, 6);
+  fs.rmSync(`${stage1}-stage8`, { recursive: true });
+  fs.rmSync(path.join(stage7, 'epoch-016'), { recursive: true });
 
-  // stage 7 resumes with its later augmentation only, though stage 6's checkpoints are still there
+  // stage 7 resumes with its later augmentation only, though stage 6's checkpoints are still there;
+  // Ctrl-C stops it before stage 8
   fs.mkdirSync(path.join(stage7, 'step-0000100'));
-  const again = run(t, 'train-default.sh', stage1).calls;
+  const again = run(t, 'train-default.sh', stage1, { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 }).calls;
   assert.equal(again.length, 1);
   assert.deepEqual([again[0].includes('--resume'), flag(again[0], '--out'), flagValues(again[0], '--augment-after')], [true, stage7, ['12:basic']]);
   assert.ok(['--pretrained', '--image-size', '--lr', '--augment', '--stop-after-epoch'].every((name) => !again[0].includes(name)));
+  assert.ok(!fs.existsSync(`${stage1}-stage8`));
 });
 
 test('train-default restores a copy of stage 6 (five earlier stages) into its folder and resumes it to its epoch 11', () => {
@@ -255,14 +274,36 @@ test('train-default restores a copy of stage 6 (five earlier stages) into its fo
   assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--stop-after-epoch')], [1, true, stage6, '11']);
 });
 
-test('train-default restores a copy of stage 7 (six earlier stages) into its folder and resumes it', () => {
+test('train-default restores a copy of stage 7 (six earlier stages) into its folder and resumes it, then starts stage 8', () => {
   const t = scratchRepo();
   writeSnapshot(t, { runFolder: 'default-stage7', earlierStages: 6 });
   const stage7 = path.join(t.runs, 'default-stage7');
-  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_FINAL_EPOCH: '16' } });
   assert.match(stderr, /stage 7/);
   assert.ok(fs.existsSync(path.join(stage7, 'step-0000042')));
-  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [1, true, stage7, ['12:basic']]);
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [2, true, stage7, ['12:basic']]);
+  assert.deepEqual([flag(calls[1], '--pretrained'), flag(calls[1], '--image-size')], [path.join(stage7, 'epoch-016', 'ema'), '48']);
+  assert.equal(fs.readdirSync(path.join(t.runs, 'default-stage8', 'earlier-stages')).length, 7);
+});
+
+test('a stage 7 resume that ends without its epoch 16 stops with what to do, before stage 8', () => {
+  const t = scratchRepo();
+  writeStage(path.join(t.runs, 'default-stage7'), { earlier: ['1', '2', '3', '4', '5', '6'], lines: [], checkpoint: 'step-0004598' });
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { status: 1 });
+  assert.equal(calls.length, 1);
+  assert.match(stderr, /stage 7 stopped without .*epoch-016: run this again to resume it/);
+  assert.ok(!fs.existsSync(path.join(t.runs, 'default-stage8')));
+});
+
+test('train-default restores a copy of stage 8 (seven earlier stages) into its folder and resumes it with its later augmentation only', () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'default-stage8', earlierStages: 7 });
+  const stage8 = path.join(t.runs, 'default-stage8');
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  assert.match(stderr, /stage 8/);
+  assert.ok(fs.existsSync(path.join(stage8, 'step-0000042')));
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [1, true, stage8, ['4:basic']]);
+  assert.ok(['--pretrained', '--image-size', '--lr', '--augment', '--epochs'].every((name) => !calls[0].includes(name)));
 });
 
 test("stage 5 starts from stage 4's epoch 33: narrowed, re-split with more noise, then trained, with stage 4's metrics to epoch 33", () => {
