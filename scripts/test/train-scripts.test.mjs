@@ -286,6 +286,24 @@ test('train-default restores a copy of stage 7 (six earlier stages) into its fol
   assert.equal(fs.readdirSync(path.join(t.runs, 'default-stage8', 'earlier-stages')).length, 7);
 });
 
+test("a copy of stage 7's end (epoch-016) restores into its folder and starts stage 8 from its average", () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'default-stage7', earlierStages: 6 });
+  const snap = path.join(t.repo, 'models/default-run');
+  fs.renameSync(path.join(snap, 'step-0000042'), path.join(snap, 'epoch-016'));
+  fs.mkdirSync(path.join(snap, 'epoch-016', 'ema'));
+  fs.writeFileSync(path.join(snap, 'metrics.jsonl'), '{"type":"epoch","epoch":16,"step":5632}\n');
+  const stage7 = path.join(t.runs, 'default-stage7');
+  const { calls } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  assert.equal(calls.length, 1);
+  assert.ok(!calls[0].includes('--resume'));
+  assert.deepEqual([flag(calls[0], '--pretrained'), flag(calls[0], '--out')], [path.join(stage7, 'epoch-016', 'ema'), path.join(t.runs, 'default-stage8')]);
+  assert.equal(
+    fs.readFileSync(path.join(t.runs, 'default-stage8', 'earlier-stages', '7-default-stage7.jsonl'), 'utf8'),
+    '{"type":"epoch","epoch":16,"step":5632}\n',
+  );
+});
+
 test('a stage 7 resume that ends without its epoch 16 stops with what to do, before stage 8', () => {
   const t = scratchRepo();
   writeStage(path.join(t.runs, 'default-stage7'), { earlier: ['1', '2', '3', '4', '5', '6'], lines: [], checkpoint: 'step-0004598' });
