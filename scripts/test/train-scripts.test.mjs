@@ -176,6 +176,21 @@ function writeStage(dir, { earlier, lines, checkpoint }) {
 
 const LATER_STAGE_FLAGS = ['--pretrained', '--image-size', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out'];
 
+/**
+ * A later stage (7, 8) started, not resumed, with these LATER_STAGE_FLAGS values and later augmentation,
+ * its earlier-stages/ holding the folder `earlierBefore` and `carried`: [the stage before's file name,
+ * its content]. Returns the new stage's earlier-stages folder.
+ */
+function assertLaterStageStart(call, { flags, augmentAfter, earlierBefore, carried: [carriedName, carriedText] }) {
+  assert.ok(!call.includes('--resume') && !call.includes('--stop-after-epoch'));
+  assert.deepEqual(LATER_STAGE_FLAGS.map((name) => flag(call, name)), flags);
+  assert.deepEqual(flagValues(call, '--augment-after'), augmentAfter);
+  const earlier = path.join(flag(call, '--out'), 'earlier-stages');
+  assert.deepEqual(fs.readdirSync(earlier).sort(), [...fs.readdirSync(earlierBefore).sort(), carriedName]);
+  assert.equal(fs.readFileSync(path.join(earlier, carriedName), 'utf8'), carriedText);
+  return earlier;
+}
+
 test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, lr 2e-4, RandAugment m5, no mixing, stopped after epoch 11), then stage 7 at 40×40 and stage 8 at 48×48", () => {
   const t = scratchRepo();
   const stage1 = path.join(t.runs, 'default');
@@ -206,27 +221,18 @@ test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, 
   assert.deepEqual(fs.readdirSync(earlier6).sort(), ['1-default.jsonl', '2-default-stage2.jsonl', '3-default-stage3.jsonl', '4-default-stage4.jsonl', '5-default-stage5.jsonl']);
   assert.equal(fs.readFileSync(path.join(earlier6, '5-default-stage5.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 40, step: 80 }));
 
-  const stage7 = calls[2];
-  assert.ok(!stage7.includes('--resume') && !stage7.includes('--stop-after-epoch'));
-  assert.deepEqual(
-    LATER_STAGE_FLAGS.map((name) => flag(stage7, name)),
-    [path.join(`${stage1}-stage6`, 'epoch-011', 'ema'), '40', '16', '1e-4', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage7`],
-  );
-  assert.deepEqual(flagValues(stage7, '--augment-after'), ['12:basic']);
-  const earlier7 = path.join(`${stage1}-stage7`, 'earlier-stages');
-  assert.deepEqual(fs.readdirSync(earlier7).sort(), [...fs.readdirSync(earlier6).sort(), '6-default-stage6.jsonl']);
-  assert.equal(fs.readFileSync(path.join(earlier7, '6-default-stage6.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 11, step: 1000 }));
-
-  const stage8 = calls[3];
-  assert.ok(!stage8.includes('--resume') && !stage8.includes('--stop-after-epoch'));
-  assert.deepEqual(
-    LATER_STAGE_FLAGS.map((name) => flag(stage8, name)),
-    [path.join(`${stage1}-stage7`, 'epoch-016', 'ema'), '48', '6', '7e-5', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage8`],
-  );
-  assert.deepEqual(flagValues(stage8, '--augment-after'), ['4:basic']);
-  const earlier8 = path.join(`${stage1}-stage8`, 'earlier-stages');
-  assert.deepEqual(fs.readdirSync(earlier8).sort(), [...fs.readdirSync(earlier7).sort(), '7-default-stage7.jsonl']);
-  assert.equal(fs.readFileSync(path.join(earlier8, '7-default-stage7.jsonl'), 'utf8'), line({ type: 'epoch', epoch: 16, step: 2000 }));
+  const earlier7 = assertLaterStageStart(calls[2], {
+    flags: [path.join(`${stage1}-stage6`, 'epoch-011', 'ema'), '40', '16', '1e-4', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage7`],
+    augmentAfter: ['12:basic'],
+    earlierBefore: earlier6,
+    carried: ['6-default-stage6.jsonl', line({ type: 'epoch', epoch: 11, step: 1000 })],
+  });
+  assertLaterStageStart(calls[3], {
+    flags: [path.join(`${stage1}-stage7`, 'epoch-016', 'ema'), '48', '6', '7e-5', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage8`],
+    augmentAfter: ['4:basic'],
+    earlierBefore: earlier7,
+    carried: ['7-default-stage7.jsonl', line({ type: 'epoch', epoch: 16, step: 2000 })],
+  });
 });
 
 test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl-C stops there; then stage 7 starts, and resumes", () => {
