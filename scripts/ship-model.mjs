@@ -178,22 +178,19 @@ fs.rmSync(path.join(REPO, 'results/visualizations'), { recursive: true, force: t
 run('node', [cli, 'visualize', '--image', ...samples, '--out', 'results/visualizations', '--backend', 'tensorflow']);
 run('node', ['apps/web/scripts/readme-screenshot.mjs']);
 const stages = stageMetrics(runDir);
-const title =
-  args.title ??
-  (stages.length > 7
-    ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), widened to hidden 256, re-split, lighter augmentation, then run at 40×40 and 48×48 (native tensorflow backend)'
-    : stages.length > 6
-    ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), widened to hidden 256, re-split, lighter augmentation, then run at 40×40 (native tensorflow backend)'
-    : stages.length > 5
-    ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), widened to hidden 256, re-split, then lighter augmentation (native tensorflow backend)'
-    : stages.length > 4
-    ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), widened to hidden 256, then re-split (native tensorflow backend)'
-    : stages.length > 3
-    ? 'scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), then widened to hidden 256 (native tensorflow backend)'
-    : stages.length > 2
-    ? 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default, a RandAugment warm restart, then mixup/CutMix + stochastic depth (native tensorflow backend)'
-    : stages.length > 1
-      ? 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default then a RandAugment warm restart (native tensorflow backend)'
-      : 'vitlens train --recipe cifar-default (vit-mini-patch4-32, native tensorflow backend)');
+// What train-default.sh did after stage 3, one step per later stage (stage 4 is the widening).
+const STEPS_AFTER_STAGE_3 = ['widened to hidden 256', 're-split', 'lighter augmentation', 'run at 40×40', 'at 48×48'];
+/** The learning curve's title for a run of `count` stages. */
+function curveTitle(count) {
+  if (count > 3) {
+    const steps = STEPS_AFTER_STAGE_3.slice(0, count - 3);
+    const last = steps.pop();
+    return `scripts/train-default.sh: vit-mini-patch4-32 (cifar-default, RandAugment, mixup/CutMix + stochastic depth), ${[...steps, `then ${last}`].join(', ')} (native tensorflow backend)`;
+  }
+  if (count > 2) return 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default, a RandAugment warm restart, then mixup/CutMix + stochastic depth (native tensorflow backend)';
+  if (count > 1) return 'scripts/train-default.sh: vit-mini-patch4-32, cifar-default then a RandAugment warm restart (native tensorflow backend)';
+  return 'vitlens train --recipe cifar-default (vit-mini-patch4-32, native tensorflow backend)';
+}
+const title = args.title ?? curveTitle(stages.length);
 run('node', ['scripts/learning-curve.mjs', ...stages, '--out', 'results/learning-curve', '--target', '0.85', '--title', title]);
 console.log('done: update the figures in README.md and models/default/README.md from results/evaluation_results.txt');
