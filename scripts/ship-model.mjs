@@ -179,7 +179,7 @@ run('node', [cli, 'visualize', '--image', ...samples, '--out', 'results/visualiz
 run('node', ['apps/web/scripts/readme-screenshot.mjs']);
 const stages = stageMetrics(runDir);
 // What train-default.sh did after stage 3, one step per later stage (stage 4 is the widening).
-const STEPS_AFTER_STAGE_3 = ['widened to hidden 256', 're-split', 'lighter augmentation', 'run at 40×40', 'at 48×48'];
+const STEPS_AFTER_STAGE_3 = ['widened to hidden 256', 're-split', 'lighter augmentation', 'run at 40×40', 'at 48×48', 'back at 40×40 with mixup/CutMix'];
 /** The learning curve's title for a run of `count` stages. */
 function curveTitle(count) {
   if (count > 3) {

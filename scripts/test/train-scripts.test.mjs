@@ -145,11 +145,11 @@ test("train-default restores a copy of its own stage (by earlier-stages/), with 
       [true, stage4, '28', '33'],
     );
     // stage 4 stopped after its epoch 33: stage 5 starts from it, stage 6 when it is done, stage 7 after stage 6's epoch 11,
-    // stage 8 after stage 7's epoch 16
-    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train', 'train', 'train']);
+    // stage 8 after stage 7's epoch 16, stage 9 after stage 8's epoch 6
+    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train', 'train', 'train', 'train']);
     assert.deepEqual(
       calls.slice(3).map((c) => flag(c, '--out')),
-      ['default-stage5', 'default-stage6', 'default-stage7', 'default-stage8'].map((name) => path.join(t.runs, name)),
+      ['default-stage5', 'default-stage6', 'default-stage7', 'default-stage8', 'default-stage9'].map((name) => path.join(t.runs, name)),
     );
   }
 });
@@ -177,7 +177,7 @@ function writeStage(dir, { earlier, lines, checkpoint }) {
 const LATER_STAGE_FLAGS = ['--pretrained', '--image-size', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out'];
 
 /**
- * A later stage (7, 8) started, not resumed, with these LATER_STAGE_FLAGS values and later augmentation,
+ * A later stage (7, 8, 9) started, not resumed, with these LATER_STAGE_FLAGS values and later augmentation,
  * its earlier-stages/ holding the folder `earlierBefore` and `carried`: [the stage before's file name,
  * its content]. Returns the new stage's earlier-stages folder.
  */
@@ -191,7 +191,7 @@ function assertLaterStageStart(call, { flags, augmentAfter, earlierBefore, carri
   return earlier;
 }
 
-test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, lr 2e-4, RandAugment m5, no mixing, stopped after epoch 11), then stage 7 at 40×40 and stage 8 at 48×48", () => {
+test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, lr 2e-4, RandAugment m5, no mixing, stopped after epoch 11), then stage 7 at 40×40, stage 8 at 48×48 and stage 9 back at 40×40", () => {
   const t = scratchRepo();
   const stage1 = path.join(t.runs, 'default');
   const stage5 = `${stage1}-stage5`;
@@ -206,7 +206,7 @@ test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, 
   fs.writeFileSync(path.join(`${stage1}-stage6`, 'earlier-stages', '5-default-stage5.jsonl'), 'stale\n');
   fs.writeFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'stale\n');
   const { calls } = run(t, 'train-default.sh', stage1, { env: { FAKE_FINAL_EPOCH: '40' } });
-  assert.equal(calls.length, 4);
+  assert.equal(calls.length, 5);
   // (the fake run then wrote its own epoch 11: the stale line is gone)
   assert.ok(!fs.readFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'utf8').includes('stale'));
   assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out')], [true, stage5]);
@@ -227,12 +227,19 @@ test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, 
     earlierBefore: earlier6,
     carried: ['6-default-stage6.jsonl', line({ type: 'epoch', epoch: 11, step: 1000 })],
   });
-  assertLaterStageStart(calls[3], {
+  const earlier8 = assertLaterStageStart(calls[3], {
     flags: [path.join(`${stage1}-stage7`, 'epoch-016', 'ema'), '48', '6', '7e-5', 'randaugment-m5', '0', '0', '0.1', `${stage1}-stage8`],
     augmentAfter: ['4:basic'],
     earlierBefore: earlier7,
     carried: ['7-default-stage7.jsonl', line({ type: 'epoch', epoch: 16, step: 2000 })],
   });
+  assertLaterStageStart(calls[4], {
+    flags: [path.join(`${stage1}-stage8`, 'epoch-006', 'ema'), '40', '24', '1.5e-4', 'randaugment', '0.8', '1', '0.1', `${stage1}-stage9`],
+    augmentAfter: ['14:randaugment-m5'],
+    earlierBefore: earlier8,
+    carried: ['8-default-stage8.jsonl', line({ type: 'epoch', epoch: 6, step: 2000 })],
+  });
+  assert.equal(flag(calls[4], '--mixup-off-epoch'), '14');
 });
 
 test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl-C stops there; then stage 7 starts, and resumes", () => {
@@ -248,7 +255,7 @@ test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl
   assert.ok(!fs.existsSync(stage7));
 
   const { calls } = run(t, 'train-default.sh', stage1);
-  assert.equal(calls.length, 3); // stage 6 to its epoch 11, stage 7, stage 8
+  assert.equal(calls.length, 4); // stage 6 to its epoch 11, stage 7, stage 8, stage 9
   // a resume names the plan's later augmentation and where it stops, and nothing else of the recipe
   assert.deepEqual(
     [calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after'), flag(calls[0], '--stop-after-epoch')],
@@ -258,6 +265,7 @@ test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl
   assert.equal(flag(calls[1], '--pretrained'), path.join(stage6, 'epoch-011', 'ema'));
   assert.equal(fs.readdirSync(path.join(stage7, 'earlier-stages')).length, 6);
   fs.rmSync(`${stage1}-stage8`, { recursive: true });
+  fs.rmSync(`${stage1}-stage9`, { recursive: true });
   fs.rmSync(path.join(stage7, 'epoch-016'), { recursive: true });
 
   // stage 7 resumes with its later augmentation only, though stage 6's checkpoints are still there;
@@ -280,14 +288,14 @@ test('train-default restores a copy of stage 6 (five earlier stages) into its fo
   assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--stop-after-epoch')], [1, true, stage6, '11']);
 });
 
-test('train-default restores a copy of stage 7 (six earlier stages) into its folder and resumes it, then starts stage 8', () => {
+test('train-default restores a copy of stage 7 (six earlier stages) into its folder and resumes it, then starts stage 8 (and 9 after it)', () => {
   const t = scratchRepo();
   writeSnapshot(t, { runFolder: 'default-stage7', earlierStages: 6 });
   const stage7 = path.join(t.runs, 'default-stage7');
   const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_FINAL_EPOCH: '16' } });
   assert.match(stderr, /stage 7/);
   assert.ok(fs.existsSync(path.join(stage7, 'step-0000042')));
-  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [2, true, stage7, ['12:basic']]);
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [3, true, stage7, ['12:basic']]);
   assert.deepEqual([flag(calls[1], '--pretrained'), flag(calls[1], '--image-size')], [path.join(stage7, 'epoch-016', 'ema'), '48']);
   assert.equal(fs.readdirSync(path.join(t.runs, 'default-stage8', 'earlier-stages')).length, 7);
 });
@@ -300,7 +308,7 @@ test("a copy of stage 7's end (epoch-016) restores into its folder and starts st
   fs.mkdirSync(path.join(snap, 'epoch-016', 'ema'));
   fs.writeFileSync(path.join(snap, 'metrics.jsonl'), '{"type":"epoch","epoch":16,"step":5632}\n');
   const stage7 = path.join(t.runs, 'default-stage7');
-  const { calls } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  const { calls } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 });
   assert.equal(calls.length, 1);
   assert.ok(!calls[0].includes('--resume'));
   assert.deepEqual([flag(calls[0], '--pretrained'), flag(calls[0], '--out')], [path.join(stage7, 'epoch-016', 'ema'), path.join(t.runs, 'default-stage8')]);
@@ -319,15 +327,61 @@ test('a stage 7 resume that ends without its epoch 16 stops with what to do, bef
   assert.ok(!fs.existsSync(path.join(t.runs, 'default-stage8')));
 });
 
-test('train-default restores a copy of stage 8 (seven earlier stages) into its folder and resumes it with its later augmentation only', () => {
+test('train-default restores a copy of stage 8 (seven earlier stages) into its folder and resumes it with its later augmentation only, then starts stage 9', () => {
   const t = scratchRepo();
   writeSnapshot(t, { runFolder: 'default-stage8', earlierStages: 7 });
   const stage8 = path.join(t.runs, 'default-stage8');
-  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_FINAL_EPOCH: '6' } });
   assert.match(stderr, /stage 8/);
   assert.ok(fs.existsSync(path.join(stage8, 'step-0000042')));
-  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [1, true, stage8, ['4:basic']]);
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [2, true, stage8, ['4:basic']]);
   assert.ok(['--pretrained', '--image-size', '--lr', '--augment', '--epochs'].every((name) => !calls[0].includes(name)));
+  assert.deepEqual([flag(calls[1], '--pretrained'), flag(calls[1], '--image-size')], [path.join(stage8, 'epoch-006', 'ema'), '40']);
+  assert.equal(fs.readdirSync(path.join(t.runs, 'default-stage9', 'earlier-stages')).length, 8);
+});
+
+test('a stage 8 resume that ends without its epoch 6 stops with what to do, before stage 9', () => {
+  const t = scratchRepo();
+  writeStage(path.join(t.runs, 'default-stage8'), { earlier: ['1', '2', '3', '4', '5', '6', '7'], lines: [], checkpoint: 'step-0000900' });
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { status: 1 });
+  assert.equal(calls.length, 1);
+  assert.match(stderr, /stage 8 stopped without .*epoch-006: run this again to resume it/);
+  assert.ok(!fs.existsSync(path.join(t.runs, 'default-stage9')));
+});
+
+test("a copy of stage 8's end (epoch-006) restores into its folder and starts stage 9 from its average, which then resumes with its plan's mixing and later augmentation only", () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'default-stage8', earlierStages: 7 });
+  const snap = path.join(t.repo, 'models/default-run');
+  fs.renameSync(path.join(snap, 'step-0000042'), path.join(snap, 'epoch-006'));
+  fs.mkdirSync(path.join(snap, 'epoch-006', 'ema'));
+  fs.writeFileSync(path.join(snap, 'metrics.jsonl'), '{"type":"epoch","epoch":6,"step":2112}\n');
+  const stage8 = path.join(t.runs, 'default-stage8');
+  const stage9 = path.join(t.runs, 'default-stage9');
+  const { calls } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 });
+  assert.equal(calls.length, 1);
+  assert.ok(!calls[0].includes('--resume'));
+  assert.deepEqual([flag(calls[0], '--pretrained'), flag(calls[0], '--out')], [path.join(stage8, 'epoch-006', 'ema'), stage9]);
+  assert.equal(fs.readFileSync(path.join(stage9, 'earlier-stages', '8-default-stage8.jsonl'), 'utf8'), '{"type":"epoch","epoch":6,"step":2112}\n');
+
+  fs.mkdirSync(path.join(stage9, 'step-0001000'));
+  const again = run(t, 'train-default.sh', path.join(t.runs, 'default')).calls;
+  assert.equal(again.length, 1);
+  assert.deepEqual(
+    [again[0].includes('--resume'), flag(again[0], '--out'), flag(again[0], '--mixup-off-epoch'), flagValues(again[0], '--augment-after')],
+    [true, stage9, '14', ['14:randaugment-m5']],
+  );
+  assert.ok(['--pretrained', '--image-size', '--lr', '--augment', '--mixup', '--epochs'].every((name) => !again[0].includes(name)));
+});
+
+test('train-default restores a copy of stage 9 (eight earlier stages) into its folder and resumes it', () => {
+  const t = scratchRepo();
+  writeSnapshot(t, { runFolder: 'default-stage9', earlierStages: 8 });
+  const stage9 = path.join(t.runs, 'default-stage9');
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
+  assert.match(stderr, /stage 9/);
+  assert.ok(fs.existsSync(path.join(stage9, 'step-0000042')));
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch')], [1, true, stage9, '14']);
 });
 
 test("stage 5 starts from stage 4's epoch 33: narrowed, re-split with more noise, then trained, with stage 4's metrics to epoch 33", () => {
