@@ -100,9 +100,11 @@ STAGE6_AUGMENT_AFTER=(--augment-after 22:basic)
 STAGE6_STOP=11
 STAGE6_FINAL="$STAGE6/$(printf 'epoch-%03d' "$STAGE6_STOP")"
 STAGE7_AUGMENT_AFTER=(--augment-after 12:basic)
-STAGE7_FINAL="$STAGE7/epoch-016"
+STAGE7_EPOCHS=16
+STAGE7_FINAL="$STAGE7/$(printf 'epoch-%03d' "$STAGE7_EPOCHS")"
 STAGE8_AUGMENT_AFTER=(--augment-after 4:basic)
-STAGE8_FINAL="$STAGE8/epoch-006"
+STAGE8_EPOCHS=6
+STAGE8_FINAL="$STAGE8/$(printf 'epoch-%03d' "$STAGE8_EPOCHS")"
 STAGE9_MIXUP_OFF=14
 STAGE9_AUGMENT_AFTER=(--augment-after 14:randaugment-m5)
 DATA="${VITLENS_CIFAR10_JPEG:-../shared/data/cifar10-jpeg}"
@@ -175,7 +177,7 @@ if has_checkpoint "$STAGE9"; then
 fi
 
 start_stage9() {
-  carry_earlier_metrics "$STAGE8" "$STAGE9" 6
+  carry_earlier_metrics "$STAGE8" "$STAGE9" "$STAGE8_EPOCHS"
   exec "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE8_FINAL/ema" --image-size 40 --epochs 24 --lr 1.5e-4 \
     --augment randaugment --mixup 0.8 --cutmix 1 --mixup-off-epoch "$STAGE9_MIXUP_OFF" "${STAGE9_AUGMENT_AFTER[@]}" --drop-path 0.1 \
     "${COMMON[@]}" --out "$STAGE9"
@@ -194,8 +196,8 @@ if has_checkpoint "$STAGE8"; then
 fi
 
 start_stage8() {
-  carry_earlier_metrics "$STAGE7" "$STAGE8" 16
-  "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE7_FINAL/ema" --image-size 48 --epochs 6 --lr 7e-5 \
+  carry_earlier_metrics "$STAGE7" "$STAGE8" "$STAGE7_EPOCHS"
+  "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE7_FINAL/ema" --image-size 48 --epochs "$STAGE8_EPOCHS" --lr 7e-5 \
     --augment randaugment-m5 "${STAGE8_AUGMENT_AFTER[@]}" --mixup 0 --cutmix 0 --drop-path 0.1 "${COMMON[@]}" --out "$STAGE8"
   require_final 8 "$STAGE8_FINAL" ": run this again to resume it"
   start_stage9
@@ -214,7 +216,7 @@ fi
 
 start_stage7() {
   carry_earlier_metrics "$STAGE6" "$STAGE7" "$STAGE6_STOP"
-  "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE6_FINAL/ema" --image-size 40 --epochs 16 --lr 1e-4 \
+  "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE6_FINAL/ema" --image-size 40 --epochs "$STAGE7_EPOCHS" --lr 1e-4 \
     --augment randaugment-m5 "${STAGE7_AUGMENT_AFTER[@]}" --mixup 0 --cutmix 0 --drop-path 0.1 "${COMMON[@]}" --out "$STAGE7"
   require_final 7 "$STAGE7_FINAL" ": run this again to resume it"
   start_stage8

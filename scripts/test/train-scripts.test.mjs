@@ -82,6 +82,19 @@ function writeSnapshot(t, { runFolder, earlierStages = 0 }) {
   }
 }
 
+/**
+ * Restore a models/default-run copy of stage `stage` (its run-folder and stage - 1 earlier-stages/
+ * files), run train-default and check that the copy went into that stage's folder.
+ */
+function runFromCopyOfStage(t, stage, runOptions) {
+  writeSnapshot(t, { runFolder: `default-stage${stage}`, earlierStages: stage - 1 });
+  const dir = path.join(t.runs, `default-stage${stage}`);
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), runOptions);
+  assert.match(stderr, new RegExp(`continuing from the copy in models/default-run \\(stage ${stage}\\)`));
+  assert.ok(fs.existsSync(path.join(dir, 'step-0000042')));
+  return { calls, dir };
+}
+
 test('train-lite starts vit-lite-patch4-32 from scratch with its whole plan, then resumes it', () => {
   const t = scratchRepo();
   const lite = path.join(t.runs, 'lite');
@@ -280,21 +293,13 @@ test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl
 
 test('train-default restores a copy of stage 6 (five earlier stages) into its folder and resumes it to its epoch 11', () => {
   const t = scratchRepo();
-  writeSnapshot(t, { runFolder: 'default-stage6', earlierStages: 5 });
-  const stage6 = path.join(t.runs, 'default-stage6');
-  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 });
-  assert.match(stderr, /stage 6/);
-  assert.ok(fs.existsSync(path.join(stage6, 'step-0000042')));
+  const { calls, dir: stage6 } = runFromCopyOfStage(t, 6, { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 });
   assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--stop-after-epoch')], [1, true, stage6, '11']);
 });
 
 test('train-default restores a copy of stage 7 (six earlier stages) into its folder and resumes it, then starts stage 8 (and 9 after it)', () => {
   const t = scratchRepo();
-  writeSnapshot(t, { runFolder: 'default-stage7', earlierStages: 6 });
-  const stage7 = path.join(t.runs, 'default-stage7');
-  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_FINAL_EPOCH: '16' } });
-  assert.match(stderr, /stage 7/);
-  assert.ok(fs.existsSync(path.join(stage7, 'step-0000042')));
+  const { calls, dir: stage7 } = runFromCopyOfStage(t, 7, { env: { FAKE_FINAL_EPOCH: '16' } });
   assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [3, true, stage7, ['12:basic']]);
   assert.deepEqual([flag(calls[1], '--pretrained'), flag(calls[1], '--image-size')], [path.join(stage7, 'epoch-016', 'ema'), '48']);
   assert.equal(fs.readdirSync(path.join(t.runs, 'default-stage8', 'earlier-stages')).length, 7);
@@ -329,11 +334,7 @@ test('a stage 7 resume that ends without its epoch 16 stops with what to do, bef
 
 test('train-default restores a copy of stage 8 (seven earlier stages) into its folder and resumes it with its later augmentation only, then starts stage 9', () => {
   const t = scratchRepo();
-  writeSnapshot(t, { runFolder: 'default-stage8', earlierStages: 7 });
-  const stage8 = path.join(t.runs, 'default-stage8');
-  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_FINAL_EPOCH: '6' } });
-  assert.match(stderr, /stage 8/);
-  assert.ok(fs.existsSync(path.join(stage8, 'step-0000042')));
+  const { calls, dir: stage8 } = runFromCopyOfStage(t, 8, { env: { FAKE_FINAL_EPOCH: '6' } });
   assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [2, true, stage8, ['4:basic']]);
   assert.ok(['--pretrained', '--image-size', '--lr', '--augment', '--epochs'].every((name) => !calls[0].includes(name)));
   assert.deepEqual([flag(calls[1], '--pretrained'), flag(calls[1], '--image-size')], [path.join(stage8, 'epoch-006', 'ema'), '40']);
@@ -376,11 +377,7 @@ test("a copy of stage 8's end (epoch-006) restores into its folder and starts st
 
 test('train-default restores a copy of stage 9 (eight earlier stages) into its folder and resumes it', () => {
   const t = scratchRepo();
-  writeSnapshot(t, { runFolder: 'default-stage9', earlierStages: 8 });
-  const stage9 = path.join(t.runs, 'default-stage9');
-  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'));
-  assert.match(stderr, /stage 9/);
-  assert.ok(fs.existsSync(path.join(stage9, 'step-0000042')));
+  const { calls, dir: stage9 } = runFromCopyOfStage(t, 9);
   assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch')], [1, true, stage9, '14']);
 });
 
