@@ -38,12 +38,12 @@ async function copyDefaultModel(): Promise<void> {
   const from = new URL('../../models/default/', import.meta.url);
   const to = new URL('./dist/models/default/', import.meta.url);
   await fs.rm(to, { recursive: true, force: true });
-  for (const file of ['config.json', 'preprocessor_config.json', 'model.safetensors', 'trainer_state.json']) {
+  for (const file of ['config.json', 'preprocessor_config.json', 'model.safetensors', 'trainer_state.json', 'average.json']) {
     try {
       await fs.mkdir(to, { recursive: true });
       await fs.copyFile(new URL(file, from), new URL(file, to));
     } catch {
-      // trainer_state.json is optional; a missing model is reported by the commands at run time
+      // trainer_state.json and average.json are optional; a missing model is reported by the commands at run time
     }
   }
 }

@@ -5,4 +5,4 @@ const image = process.argv[2] ?? 'cat.jpg';
 const code = await runCli(['node', 'vitlens', 'predict', '--image', image, '--top', '3', '--json']); // prints the predictions
 console.log(code); // 0
 console.log(defaultCheckpointDir()); // /…/node_modules/@vitlens/cli/dist/models/default: the shipped model
-console.log(createProgram().commands.map((command) => command.name())); // [ 'info', 'train', 'evaluate', 'predict', 'visualize', 'widen', 'narrow', 'serve' ]
+console.log(createProgram().commands.map((command) => command.name())); // [ 'info', 'train', 'evaluate', 'predict', 'visualize', 'widen', 'narrow', 'average', 'serve' ]

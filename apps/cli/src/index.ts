@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAverage } from './commands/average';
 import { registerEvaluate } from './commands/evaluate';
 import { registerInfo } from './commands/info';
 import { registerPredict } from './commands/predict';
@@ -19,7 +20,7 @@ export function createProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerInfo, registerTrain, registerEvaluate, registerPredict, registerVisualize, registerWiden, registerNarrow, registerServe]) {
+  for (const register of [registerInfo, registerTrain, registerEvaluate, registerPredict, registerVisualize, registerWiden, registerNarrow, registerAverage, registerServe]) {
     register(program);
   }
   return program;

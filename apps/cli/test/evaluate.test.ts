@@ -144,12 +144,47 @@ describe('vitlens evaluate', () => {
     await fs.rm(path.join(bare, 'trainer_state.json'));
     const refused = await run(['evaluate', '--checkpoint', bare, '--data', data, '--split', 'trained', '--out', out, '--backend', 'wasm', '--no-progress']);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain(`--split trained: ${bare} has no trainer_state.json; give --val-per-class and --seed as used for training`);
+    expect(refused.stderr).toContain(
+      `--split trained: ${bare} has no trainer_state.json (nor an average.json that records one split); give --val-per-class and --seed as used for training`,
+    );
     // A damaged one is named, not taken for a missing one.
     await fs.writeFile(path.join(bare, 'trainer_state.json'), '{"format":');
     const damaged = await run(['evaluate', '--checkpoint', bare, '--data', data, '--split', 'val', '--out', out, '--backend', 'wasm', '--no-progress']);
     expect(damaged.code).not.toBe(0);
     expect(damaged.stderr).toContain(`${path.join(bare, 'trainer_state.json')}: not valid JSON`);
+  }, 90_000);
+
+  it('evaluates a checkpoint made by vitlens average on the images its sources held out, recorded in its average.json', async () => {
+    const soup = path.join(root, 'soup');
+    // the checkpoint averaged with itself: the same weights, so the same held-out accuracy
+    const averaged = await run(['average', ckpt, ckpt, '--out', soup, '--weights', '1,3', '--backend', 'wasm']);
+    expect(averaged.code, averaged.stderr).toBe(0);
+    const record = JSON.parse(await fs.readFile(path.join(soup, 'average.json'), 'utf8'));
+    expect(record).toMatchObject({ format: 'vitlens-average', version: 1, heldOut: { valPerClass: 2, seed: 9 } });
+    expect(record.sources.map((s: { weight: number; distance: number }) => [s.weight, s.distance])).toEqual([
+      [0.25, 0],
+      [0.75, 0],
+    ]);
+    expect(await fs.readdir(soup)).not.toContain('trainer_state.json');
+    const [fromSoup, fromCheckpoint] = [path.join(root, 'results-soup'), path.join(root, 'results-soup-source')];
+    const r = await run(['evaluate', '--checkpoint', soup, '--data', data, '--split', 'val', '--out', fromSoup, '--backend', 'wasm', '--no-progress']);
+    const s = await run(['evaluate', '--checkpoint', ckpt, '--data', data, '--split', 'val', '--out', fromCheckpoint, '--backend', 'wasm', '--no-progress']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(s.code, s.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Validation Accuracy \(held out of 'train': 2 per class, seed 9\): \d{1,3}\.\d\d% \(12 images;/);
+    const [soupJson, sourceJson] = await Promise.all([fromSoup, fromCheckpoint].map(async (d) => JSON.parse(await fs.readFile(path.join(d, 'evaluation_results.json'), 'utf8'))));
+    expect(soupJson.confusion).toEqual(sourceJson.confusion);
+
+    // An average.json without a split (its sources disagreed) asks for the flags, like a bare checkpoint.
+    await fs.writeFile(path.join(soup, 'average.json'), JSON.stringify({ ...record, heldOut: null }));
+    const refused = await run(['evaluate', '--checkpoint', soup, '--data', data, '--split', 'val', '--out', fromSoup, '--backend', 'wasm', '--no-progress']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('(nor an average.json that records one split); give --val-per-class and --seed');
+    // A damaged one is named with the field.
+    await fs.writeFile(path.join(soup, 'average.json'), JSON.stringify({ ...record, heldOut: { valPerClass: 2, seed: 'nine' } }));
+    const damaged = await run(['evaluate', '--checkpoint', soup, '--data', data, '--split', 'val', '--out', fromSoup, '--backend', 'wasm', '--no-progress']);
+    expect(damaged.code).not.toBe(0);
+    expect(damaged.stderr).toContain(`${path.join(soup, 'average.json')}: heldOut.seed: expected an integer, got "nine"`);
   }, 90_000);
 
   it('--limit evaluates every class in equal shares (an image folder is sorted by class) and says it is part of the split', async () => {

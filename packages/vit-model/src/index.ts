@@ -55,6 +55,7 @@ export {
   type ParamValue,
   type WidenOptions,
 } from './widen';
+export { AverageError, averageModels, parameterDistance, type AverageOptions } from './average';
 export {
   DEFAULT_TOPK,
   load,

@@ -5,18 +5,16 @@ import { initBackend } from '@vitlens/core';
 import { balancedHead, stratifiedSplit } from '@vitlens/cifar10-data';
 import { loadDataset } from '@vitlens/cifar10-data/node';
 import {
-  EMA_DIR,
   type EvaluationReport,
   TRAINER_STATE_FILE,
-  type TrainerState,
   accuracyHeading,
   evaluateModel,
-  readTrainerState,
   reportPath,
   writeEvaluationReport,
 } from '@vitlens/train-loop';
 import { classNames, processorToPreprocessOptions } from '@vitlens/vit-model';
 import { loadCheckpoint } from '@vitlens/vit-model/node';
+import { AVERAGE_FILE, heldOutSplitOf } from '../held-out';
 import { ProgressBar } from '../progress';
 import { defaultCheckpointDir } from '../server/locate';
 import { backendOption, nonNegativeInt, positiveInt } from './options';
@@ -48,20 +46,6 @@ interface SplitChoice {
 }
 
 /**
- * The training state that says how a checkpoint's run held out its validation images: the
- * checkpoint's own, or for the averaged weights (`<checkpoint>/ema`) the checkpoint's around them.
- */
-async function trainerStateOf(checkpoint: string): Promise<TrainerState | undefined> {
-  const folders = [checkpoint, ...(path.basename(path.resolve(checkpoint)) === EMA_DIR ? [path.dirname(path.resolve(checkpoint))] : [])];
-  for (const folder of folders) {
-    const file = path.join(folder, TRAINER_STATE_FILE);
-    // a missing file means look further; a damaged one is an error that names it
-    if (await fs.stat(file).then((s) => s.isFile(), () => false)) return readTrainerState(file);
-  }
-  return undefined;
-}
-
-/**
  * Which images to evaluate. `--split val` (or `--val-per-class`) means the validation images held
  * out of the `train` split, chosen exactly as `vitlens train` chose them, and `--split trained` the
  * rest of `train`, the images it trained on (to compare fit with held-out accuracy): the per-class
@@ -76,12 +60,12 @@ async function resolveSplit(flags: EvaluateFlags): Promise<SplitChoice> {
     }
     return { split: flags.split ?? 'test' };
   }
-  const state = flags.valPerClass !== undefined && flags.seed !== undefined ? undefined : await trainerStateOf(flags.checkpoint);
-  const valPerClass = flags.valPerClass ?? state?.config.valPerClass;
-  const seed = flags.seed ?? state?.config.seed;
+  const recorded = flags.valPerClass !== undefined && flags.seed !== undefined ? undefined : await heldOutSplitOf(flags.checkpoint);
+  const valPerClass = flags.valPerClass ?? recorded?.valPerClass;
+  const seed = flags.seed ?? recorded?.seed;
   if (valPerClass === undefined || seed === undefined) {
     throw new Error(
-      `--split ${flags.split ?? 'val'}: ${flags.checkpoint} has no ${TRAINER_STATE_FILE}; give --val-per-class and --seed as used for training`,
+      `--split ${flags.split ?? 'val'}: ${flags.checkpoint} has no ${TRAINER_STATE_FILE} (nor an ${AVERAGE_FILE} that records one split); give --val-per-class and --seed as used for training`,
     );
   }
   return { split: 'train', holdOut: { valPerClass, seed, part: wantsTrained ? 'trained' : 'held-out' } };

@@ -4,11 +4,11 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import type { ApiError, CheckpointListing, DatasetInfo, SampleHeaders } from '@vitlens/web/api';
+import { heldOutSplitOf } from '../held-out';
 import { checkpointWatcher, isCheckpointFile } from './checkpoint';
 import { contentTypeFor } from './content-types';
 import { heldOutSamples, listSampleFolder, randomSample, type SampleFolder } from './dataset';
 import { decodePathSegments, PathRefusedError, resolveInside } from './safe-path';
-import { TRAINER_STATE_FILE, readTrainerState } from '@vitlens/train-loop';
 import { type ViTConfig, classNames } from '@vitlens/vit-model';
 
 export interface ServeOptions {
@@ -322,14 +322,13 @@ function closeUnread(socket: Socket): void {
 
 /**
  * The images the "random test image" button draws from: the `test` split when the folder has one;
- * otherwise, when the checkpoint records the split it was trained with (trainer_state.json:
- * valPerClass, seed), only the validation images it held out, so the page never shows a training image.
+ * otherwise, when the checkpoint records the split it was trained with (trainer_state.json's
+ * valPerClass and seed, or average.json's heldOut), only the validation images it held out, so the page never shows a training image.
  */
 async function samplesFor(dataDir: string, checkpointDir: string | undefined, config: ViTConfig | undefined): Promise<SampleFolder> {
   const folder = await listSampleFolder(dataDir);
   if (folder.split === 'test' || checkpointDir === undefined) return folder;
-  const state = await readTrainerState(path.join(checkpointDir, TRAINER_STATE_FILE)).catch(() => undefined);
-  const { valPerClass, seed } = state?.config ?? {};
+  const { valPerClass, seed } = (await heldOutSplitOf(checkpointDir).catch(() => undefined)) ?? {};
   if (valPerClass === undefined || valPerClass === 0 || seed === undefined) return folder;
   // An unusable checkpoint is reported on its own; without its classes every image is offered.
   if (config === undefined) return { ...folder, warning: 'cannot pick the held-out validation images without a usable checkpoint, offering all of them' };
