@@ -107,6 +107,14 @@ STAGE8_EPOCHS=6
 STAGE8_FINAL="$STAGE8/$(printf 'epoch-%03d' "$STAGE8_EPOCHS")"
 STAGE9_MIXUP_OFF=14
 STAGE9_AUGMENT_AFTER=(--augment-after 14:randaugment-m5)
+STAGE9_EPOCHS=24
+STAGE9_FINAL="$STAGE9/$(printf 'epoch-%03d' "$STAGE9_EPOCHS")"
+# The shipped model: the uniform average of stage 7's best average (its epoch 10, 84.48%) and stage
+# 9's averages after these epochs (`vitlens average`, a "model soup" of runs from the same weights).
+# Stage 9 keeps every epoch (--keep 0) so that they are on disk when it ends.
+STAGE7_BEST="$STAGE7/epoch-010"
+SOUP_STAGE9_EPOCHS=(7 13)
+SOUP="${STAGE1}-soup"
 DATA="${VITLENS_CIFAR10_JPEG:-../shared/data/cifar10-jpeg}"
 COMMON=(--data "$DATA" --micro-batch-size 128 --val-per-class 500 --seed 42 --backend tensorflow)
 CLI=(node apps/cli/dist/bin.js)
@@ -170,17 +178,48 @@ if ! any_stage_has_checkpoint && snapshot_is_ours; then
   restore_snapshot
 fi
 
+# The last step: average stage 7's best and stage 9's chosen epochs into $SOUP, then stop.
+make_soup() {
+  local sources=("$STAGE7_BEST/ema") missing=() epoch source
+  for epoch in "${SOUP_STAGE9_EPOCHS[@]}"; do sources+=("$STAGE9/$(printf 'epoch-%03d' "$epoch")/ema"); done
+  for source in "${sources[@]}"; do [ -d "$source" ] || missing+=("$source"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "train-default: the average needs ${missing[*]}, not on disk (a run continued from the copy in $SNAPSHOT has only its" \
+      "stage's later checkpoints: average what there is with \`vitlens average\`, or keep the shipped model)" >&2
+    exit 1
+  fi
+  rm -rf "$SOUP" # an average stopped before its weights were written
+  "${CLI[@]}" average "${sources[@]}" --out "$SOUP" --backend tensorflow
+  echo "train-default: done; ship it with: node scripts/ship-model.mjs $STAGE9 --average $SOUP" >&2
+  exit 0
+}
+
+if [ -f "$SOUP/model.safetensors" ]; then
+  echo "train-default: done: $SOUP holds the average of stage 7 and 9 (node scripts/ship-model.mjs $STAGE9 --average $SOUP ships it)" >&2
+  exit 0
+fi
+
+if [ -d "$STAGE9_FINAL" ]; then
+  make_soup
+fi
+
+# (Ctrl-C exits stage 9 with 130 and the next call resumes; with 0 it finished its 24 epochs)
 if has_checkpoint "$STAGE9"; then
-  # --mixup-off-epoch, --augment-after: the plan is this script's (a resume may change epochs not yet begun)
-  exec "${CLI[@]}" train --data "$DATA" --resume --out "$STAGE9" --backend tensorflow \
-    --mixup-off-epoch "$STAGE9_MIXUP_OFF" "${STAGE9_AUGMENT_AFTER[@]}"
+  # --mixup-off-epoch, --augment-after: the plan is this script's (a resume may change epochs not yet
+  # begun); --keep 0: every epoch stays on disk for the average
+  "${CLI[@]}" train --data "$DATA" --resume --out "$STAGE9" --backend tensorflow \
+    --mixup-off-epoch "$STAGE9_MIXUP_OFF" "${STAGE9_AUGMENT_AFTER[@]}" --keep 0
+  require_final 9 "$STAGE9_FINAL" ": run this again to resume it"
+  make_soup
 fi
 
 start_stage9() {
   carry_earlier_metrics "$STAGE8" "$STAGE9" "$STAGE8_EPOCHS"
-  exec "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE8_FINAL/ema" --image-size 40 --epochs 24 --lr 1.5e-4 \
+  "${CLI[@]}" train --recipe cifar-default --pretrained "$STAGE8_FINAL/ema" --image-size 40 --epochs "$STAGE9_EPOCHS" --lr 1.5e-4 \
     --augment randaugment --mixup 0.8 --cutmix 1 --mixup-off-epoch "$STAGE9_MIXUP_OFF" "${STAGE9_AUGMENT_AFTER[@]}" --drop-path 0.1 \
-    "${COMMON[@]}" --out "$STAGE9"
+    --keep 0 "${COMMON[@]}" --out "$STAGE9"
+  require_final 9 "$STAGE9_FINAL" ": run this again to resume it"
+  make_soup
 }
 
 if [ -d "$STAGE8_FINAL" ]; then

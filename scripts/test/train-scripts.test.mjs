@@ -46,7 +46,9 @@ function scratchRepo() {
       "  const out = args[args.indexOf('--out') + 1];",
       "  const last = args.includes('--epochs') ? args[args.indexOf('--epochs') + 1] : process.env.FAKE_FINAL_EPOCH;",
       '  if (last) {',
-      "    fs.mkdirSync(`${out}/epoch-${last.padStart(3, '0')}/ema`, { recursive: true });",
+      '    // and the earlier epochs a run keeps (FAKE_KEPT_EPOCHS: the best, or every one with --keep 0)',
+      "    const kept = (process.env.FAKE_KEPT_EPOCHS ?? '').split(',').filter((e) => e && Number(e) < Number(last));",
+      "    for (const e of [...kept, last]) fs.mkdirSync(`${out}/epoch-${e.padStart(3, '0')}/ema`, { recursive: true });",
       "    fs.appendFileSync(`${out}/metrics.jsonl`, JSON.stringify({ type: 'epoch', epoch: Number(last), step: 2000 }) + '\\n');",
       '  }',
       '}',
@@ -57,8 +59,13 @@ function scratchRepo() {
   return { root, repo, runs: path.join(root, 'runs'), log: path.join(root, 'cli.log') };
 }
 
+/** The epochs of stage 9 whose averages train-default averages with stage 7's epoch 10 (SOUP_STAGE9_EPOCHS). */
+const SOUP_STAGE9_EPOCHS = [7, 13];
+
 function run(t, script, runFolder, { env = {}, status = 0 } = {}) {
-  const r = spawnSync('bash', [path.join(t.repo, 'scripts', script), runFolder], { env: { ...process.env, CLI_LOG: t.log, ...env }, encoding: 'utf8' });
+  // Stage 7 keeps its best epoch (10) and stage 9 every epoch, as the real runs do.
+  const kept = { FAKE_KEPT_EPOCHS: ['10', ...SOUP_STAGE9_EPOCHS].join(',') };
+  const r = spawnSync('bash', [path.join(t.repo, 'scripts', script), runFolder], { env: { ...process.env, CLI_LOG: t.log, ...kept, ...env }, encoding: 'utf8' });
   assert.equal(r.status, status, r.stderr);
   const calls = fs.existsSync(t.log) ? fs.readFileSync(t.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
   fs.rmSync(t.log, { force: true });
@@ -92,7 +99,7 @@ function runFromCopyOfStage(t, stage, runOptions) {
   const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), runOptions);
   assert.match(stderr, new RegExp(`continuing from the copy in models/default-run \\(stage ${stage}\\)`));
   assert.ok(fs.existsSync(path.join(dir, 'step-0000042')));
-  return { calls, dir };
+  return { calls, dir, stderr };
 }
 
 test('train-lite starts vit-lite-patch4-32 from scratch with its whole plan, then resumes it', () => {
@@ -158,11 +165,11 @@ test("train-default restores a copy of its own stage (by earlier-stages/), with 
       [true, stage4, '28', '33'],
     );
     // stage 4 stopped after its epoch 33: stage 5 starts from it, stage 6 when it is done, stage 7 after stage 6's epoch 11,
-    // stage 8 after stage 7's epoch 16, stage 9 after stage 8's epoch 6
-    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train', 'train', 'train', 'train']);
+    // stage 8 after stage 7's epoch 16, stage 9 after stage 8's epoch 6, the average after stage 9's epoch 24
+    assert.deepEqual(calls.slice(1).map((c) => c[0]), ['narrow', 'widen', 'train', 'train', 'train', 'train', 'train', 'average']);
     assert.deepEqual(
       calls.slice(3).map((c) => flag(c, '--out')),
-      ['default-stage5', 'default-stage6', 'default-stage7', 'default-stage8', 'default-stage9'].map((name) => path.join(t.runs, name)),
+      ['default-stage5', 'default-stage6', 'default-stage7', 'default-stage8', 'default-stage9', 'default-soup'].map((name) => path.join(t.runs, name)),
     );
   }
 });
@@ -185,6 +192,13 @@ function writeStage(dir, { earlier, lines, checkpoint }) {
   fs.mkdirSync(path.join(dir, 'earlier-stages'));
   for (const name of earlier) fs.writeFileSync(path.join(dir, 'earlier-stages', `${name}.jsonl`), `{"stage":"${name}"}\n`);
   fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.map((o) => `${JSON.stringify(o)}\n`).join(''));
+}
+
+/** `vitlens average` of stage 7's epoch-010 average and stage 9's SOUP_STAGE9_EPOCHS averages into <stage1>-soup. */
+function assertAverage(call, stage1) {
+  const epochs = SOUP_STAGE9_EPOCHS.map((e) => path.join(`${stage1}-stage9`, `epoch-${String(e).padStart(3, '0')}`, 'ema'));
+  assert.deepEqual(call.slice(0, 2 + epochs.length), ['average', path.join(`${stage1}-stage7`, 'epoch-010', 'ema'), ...epochs]);
+  assert.equal(flag(call, '--out'), `${stage1}-soup`);
 }
 
 const LATER_STAGE_FLAGS = ['--pretrained', '--image-size', '--epochs', '--lr', '--augment', '--mixup', '--cutmix', '--drop-path', '--out'];
@@ -218,8 +232,8 @@ test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, 
   fs.mkdirSync(path.join(`${stage1}-stage6`, 'earlier-stages'), { recursive: true });
   fs.writeFileSync(path.join(`${stage1}-stage6`, 'earlier-stages', '5-default-stage5.jsonl'), 'stale\n');
   fs.writeFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'stale\n');
-  const { calls } = run(t, 'train-default.sh', stage1, { env: { FAKE_FINAL_EPOCH: '40' } });
-  assert.equal(calls.length, 5);
+  const { calls, stderr } = run(t, 'train-default.sh', stage1, { env: { FAKE_FINAL_EPOCH: '40' } });
+  assert.equal(calls.length, 6);
   // (the fake run then wrote its own epoch 11: the stale line is gone)
   assert.ok(!fs.readFileSync(path.join(`${stage1}-stage6`, 'metrics.jsonl'), 'utf8').includes('stale'));
   assert.deepEqual([calls[0].includes('--resume'), flag(calls[0], '--out')], [true, stage5]);
@@ -253,6 +267,10 @@ test("stage 5 resumed to its epoch 40 goes on to stage 6 (its averaged weights, 
     carried: ['8-default-stage8.jsonl', line({ type: 'epoch', epoch: 6, step: 2000 })],
   });
   assert.equal(flag(calls[4], '--mixup-off-epoch'), '14');
+  assert.equal(flag(calls[4], '--keep'), '0'); // every epoch stays on disk for the average
+  // then the average of stage 7's best and stage 9's chosen epochs, which ends the script
+  assertAverage(calls[5], stage1);
+  assert.match(stderr, /done; ship it with: node scripts\/ship-model\.mjs \S+default-stage9 --average \S+default-soup/);
 });
 
 test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl-C stops there; then stage 7 starts, and resumes", () => {
@@ -268,7 +286,7 @@ test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl
   assert.ok(!fs.existsSync(stage7));
 
   const { calls } = run(t, 'train-default.sh', stage1);
-  assert.equal(calls.length, 4); // stage 6 to its epoch 11, stage 7, stage 8, stage 9
+  assert.equal(calls.length, 5); // stage 6 to its epoch 11, stage 7, stage 8, stage 9, the average
   // a resume names the plan's later augmentation and where it stops, and nothing else of the recipe
   assert.deepEqual(
     [calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after'), flag(calls[0], '--stop-after-epoch')],
@@ -280,6 +298,7 @@ test("stage 6 resumes to its epoch 11 with the script's later augmentation; Ctrl
   fs.rmSync(`${stage1}-stage8`, { recursive: true });
   fs.rmSync(`${stage1}-stage9`, { recursive: true });
   fs.rmSync(path.join(stage7, 'epoch-016'), { recursive: true });
+  fs.rmSync(path.join(stage7, 'epoch-010'), { recursive: true });
 
   // stage 7 resumes with its later augmentation only, though stage 6's checkpoints are still there;
   // Ctrl-C stops it before stage 8
@@ -300,7 +319,8 @@ test('train-default restores a copy of stage 6 (five earlier stages) into its fo
 test('train-default restores a copy of stage 7 (six earlier stages) into its folder and resumes it, then starts stage 8 (and 9 after it)', () => {
   const t = scratchRepo();
   const { calls, dir: stage7 } = runFromCopyOfStage(t, 7, { env: { FAKE_FINAL_EPOCH: '16' } });
-  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [3, true, stage7, ['12:basic']]);
+  assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [4, true, stage7, ['12:basic']]);
+  assertAverage(calls[3], path.join(t.runs, 'default'));
   assert.deepEqual([flag(calls[1], '--pretrained'), flag(calls[1], '--image-size')], [path.join(stage7, 'epoch-016', 'ema'), '48']);
   assert.equal(fs.readdirSync(path.join(t.runs, 'default-stage8', 'earlier-stages')).length, 7);
 });
@@ -334,7 +354,9 @@ test('a stage 7 resume that ends without its epoch 16 stops with what to do, bef
 
 test('train-default restores a copy of stage 8 (seven earlier stages) into its folder and resumes it with its later augmentation only, then starts stage 9', () => {
   const t = scratchRepo();
-  const { calls, dir: stage8 } = runFromCopyOfStage(t, 8, { env: { FAKE_FINAL_EPOCH: '6' } });
+  // stage 7's epoch 10 is not in a copy of stage 8: after stage 9 the average stops, naming it
+  const { calls, dir: stage8, stderr } = runFromCopyOfStage(t, 8, { env: { FAKE_FINAL_EPOCH: '6' }, status: 1 });
+  assert.match(stderr, /the average needs \S+default-stage7\/epoch-010\/ema, not on disk \(a run continued from the copy in models\/default-run/);
   assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flagValues(calls[0], '--augment-after')], [2, true, stage8, ['4:basic']]);
   assert.ok(['--pretrained', '--image-size', '--lr', '--augment', '--epochs'].every((name) => !calls[0].includes(name)));
   assert.deepEqual([flag(calls[1], '--pretrained'), flag(calls[1], '--image-size')], [path.join(stage8, 'epoch-006', 'ema'), '40']);
@@ -366,19 +388,51 @@ test("a copy of stage 8's end (epoch-006) restores into its folder and starts st
   assert.equal(fs.readFileSync(path.join(stage9, 'earlier-stages', '8-default-stage8.jsonl'), 'utf8'), '{"type":"epoch","epoch":6,"step":2112}\n');
 
   fs.mkdirSync(path.join(stage9, 'step-0001000'));
-  const again = run(t, 'train-default.sh', path.join(t.runs, 'default')).calls;
+  const again = run(t, 'train-default.sh', path.join(t.runs, 'default'), { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 }).calls;
   assert.equal(again.length, 1);
   assert.deepEqual(
-    [again[0].includes('--resume'), flag(again[0], '--out'), flag(again[0], '--mixup-off-epoch'), flagValues(again[0], '--augment-after')],
-    [true, stage9, '14', ['14:randaugment-m5']],
+    [again[0].includes('--resume'), flag(again[0], '--out'), flag(again[0], '--mixup-off-epoch'), flagValues(again[0], '--augment-after'), flag(again[0], '--keep')],
+    [true, stage9, '14', ['14:randaugment-m5'], '0'],
   );
   assert.ok(['--pretrained', '--image-size', '--lr', '--augment', '--mixup', '--epochs'].every((name) => !again[0].includes(name)));
 });
 
 test('train-default restores a copy of stage 9 (eight earlier stages) into its folder and resumes it', () => {
   const t = scratchRepo();
-  const { calls, dir: stage9 } = runFromCopyOfStage(t, 9);
+  const { calls, dir: stage9 } = runFromCopyOfStage(t, 9, { env: { FAKE_TRAIN_EXIT: '130' }, status: 130 });
   assert.deepEqual([calls.length, calls[0].includes('--resume'), flag(calls[0], '--out'), flag(calls[0], '--mixup-off-epoch')], [1, true, stage9, '14']);
+});
+
+test('a stage 9 resume that ends without its epoch 24 stops with what to do, before the average', () => {
+  const t = scratchRepo();
+  writeStage(path.join(t.runs, 'default-stage9'), { earlier: ['1', '2', '3', '4', '5', '6', '7', '8'], lines: [], checkpoint: 'step-0004244' });
+  const { calls, stderr } = run(t, 'train-default.sh', path.join(t.runs, 'default'), { status: 1 });
+  assert.deepEqual(calls.map((c) => c[0]), ['train']);
+  assert.match(stderr, /stage 9 stopped without .*epoch-024: run this again to resume it/);
+});
+
+test("a finished stage 9 makes the average of stage 7's epoch 10 and its chosen epochs, once; a missing one is named", () => {
+  const t = scratchRepo();
+  const stage1 = path.join(t.runs, 'default');
+  for (const e of [...SOUP_STAGE9_EPOCHS, 24]) fs.mkdirSync(path.join(`${stage1}-stage9`, `epoch-${String(e).padStart(3, '0')}`, 'ema'), { recursive: true });
+  const missing = run(t, 'train-default.sh', stage1, { status: 1 });
+  assert.equal(missing.calls.length, 0);
+  assert.match(missing.stderr, /the average needs \S+default-stage7\/epoch-010\/ema, not on disk/);
+
+  fs.mkdirSync(path.join(`${stage1}-stage7`, 'epoch-010', 'ema'), { recursive: true });
+  fs.mkdirSync(`${stage1}-soup`); // what an average stopped before its weights were written left behind
+  fs.writeFileSync(path.join(`${stage1}-soup`, 'config.json'), '{}');
+  const { calls, stderr } = run(t, 'train-default.sh', stage1);
+  assert.equal(calls.length, 1);
+  assertAverage(calls[0], stage1);
+  assert.ok(!fs.existsSync(`${stage1}-soup`)); // cleared for the CLI, which refuses a folder holding a checkpoint
+  assert.match(stderr, /done; ship it with/);
+
+  fs.mkdirSync(`${stage1}-soup`);
+  fs.writeFileSync(path.join(`${stage1}-soup`, 'model.safetensors'), 'weights');
+  const done = run(t, 'train-default.sh', stage1);
+  assert.equal(done.calls.length, 0);
+  assert.match(done.stderr, /done: \S+default-soup holds the average of stage 7 and 9/);
 });
 
 test("stage 5 starts from stage 4's epoch 33: narrowed, re-split with more noise, then trained, with stage 4's metrics to epoch 33", () => {
