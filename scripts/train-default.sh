@@ -53,6 +53,10 @@
 #            3,000 of its training images against 84.48% held out: the gap, not the fit, is what is
 #            left, and an ensemble of stage 7 and 8 (84.80%) says a flatter average would help
 #                                                                                     → <run>-stage9
+#   average  the uniform average of the weights (`vitlens average`, a "model soup") of stage 7's
+#            epoch-010 average and stage 9's epoch 7, 13, 19 and 24 averages: all from the same
+#            weights, they lie in one basin, and their mean scores above each (the shipped model;
+#            `node scripts/ship-model.mjs <run>-stage9 --average <run>-soup` ships it)  → <run>-soup
 #
 #   scripts/train-default.sh [run folder]        (default: ../runs/default, outside the repository)
 #
@@ -110,10 +114,11 @@ STAGE9_AUGMENT_AFTER=(--augment-after 14:randaugment-m5)
 STAGE9_EPOCHS=24
 STAGE9_FINAL="$STAGE9/$(printf 'epoch-%03d' "$STAGE9_EPOCHS")"
 # The shipped model: the uniform average of stage 7's best average (its epoch 10, 84.48%) and stage
-# 9's averages after these epochs (`vitlens average`, a "model soup" of runs from the same weights).
-# Stage 9 keeps every epoch (--keep 0) so that they are on disk when it ends.
+# 9's averages after epochs 7 (its best under mixup/CutMix), 13 and 19 (every 6 epochs on) and 24
+# (its end): `vitlens average`, a "model soup" of runs from the same weights. Stage 9 keeps every
+# epoch (--keep 0) so that they are on disk when it ends.
 STAGE7_BEST="$STAGE7/epoch-010"
-SOUP_STAGE9_EPOCHS=(7 13)
+SOUP_STAGE9_EPOCHS=(7 13 19 24)
 SOUP="${STAGE1}-soup"
 DATA="${VITLENS_CIFAR10_JPEG:-../shared/data/cifar10-jpeg}"
 COMMON=(--data "$DATA" --micro-batch-size 128 --val-per-class 500 --seed 42 --backend tensorflow)

@@ -60,7 +60,7 @@ function scratchRepo() {
 }
 
 /** The epochs of stage 9 whose averages train-default averages with stage 7's epoch 10 (SOUP_STAGE9_EPOCHS). */
-const SOUP_STAGE9_EPOCHS = [7, 13];
+const SOUP_STAGE9_EPOCHS = [7, 13, 19, 24];
 
 function run(t, script, runFolder, { env = {}, status = 0 } = {}) {
   // Stage 7 keeps its best epoch (10) and stage 9 every epoch, as the real runs do.
