@@ -34,6 +34,12 @@ function scratchRepo() {
       "const stop = args.indexOf('--stop-after-epoch');",
       '// Ctrl-C (FAKE_TRAIN_EXIT=130) stops any train run before it writes anything.',
       "if (args[0] === 'train' && process.env.FAKE_TRAIN_EXIT) process.exit(Number(process.env.FAKE_TRAIN_EXIT));",
+      '// evaluate writes a report with accuracy FAKE_ACCURACY',
+      "if (args[0] === 'evaluate') {",
+      "  const out = args[args.indexOf('--out') + 1];",
+      '  fs.mkdirSync(out, { recursive: true });',
+      "  fs.writeFileSync(`${out}/evaluation_results.json`, JSON.stringify({ accuracy: Number(process.env.FAKE_ACCURACY ?? '0.5') }));",
+      '}',
       "if (args[0] === 'train' && stop >= 0) {",
       "  const out = args[args.indexOf('--out') + 1];",
       '  const epoch = Number(args[stop + 1]);',
@@ -483,4 +489,56 @@ test('ship-model --snapshot-only copies last and the metrics up to its step, tho
   assert.equal(fs.readFileSync(path.join(snap, 'README.md'), 'utf8'), '# the run copy\n');
   // the run's own file is left as it was
   assert.match(fs.readFileSync(path.join(lite, 'metrics.jsonl'), 'utf8'), /"step":6/);
+});
+
+/** The scratch repository with ship-model.mjs, and a folder as `vitlens average` writes it of two checkpoints with training states. */
+function averageToShip(t, heldOut = { valPerClass: 500, seed: 42 }) {
+  for (const f of ['ship-model.mjs', 'float16-weights.mjs']) fs.copyFileSync(path.join(SCRIPTS, f), path.join(t.repo, 'scripts', f));
+  const sources = ['default-stage7/epoch-010', 'default-stage9/epoch-019'].map((name) => path.join(t.runs, name));
+  for (const dir of sources) {
+    fs.mkdirSync(path.join(dir, 'ema'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'trainer_state.json'), JSON.stringify({ step: 19, config: { valPerClass: 500, seed: 42 } }));
+  }
+  const soup = path.join(t.runs, 'default-soup');
+  fs.mkdirSync(soup);
+  const record = { format: 'vitlens-average', version: 1, imageSize: 40, sources: sources.map((dir) => ({ checkpoint: path.join(dir, 'ema'), weight: 0.5 })), heldOut };
+  fs.writeFileSync(path.join(soup, 'average.json'), JSON.stringify(record));
+  return { soup, stage9: path.dirname(sources[1]) };
+}
+
+function shipModel(t, args, env = {}) {
+  const r = spawnSync(process.execPath, [path.join(t.repo, 'scripts', 'ship-model.mjs'), ...args], { cwd: t.repo, encoding: 'utf8', env: { ...process.env, CLI_LOG: t.log, ...env } });
+  const calls = fs.existsSync(t.log) ? fs.readFileSync(t.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+  fs.rmSync(t.log, { force: true });
+  return { ...r, calls };
+}
+
+test('ship-model --average measures the average on the held-out split before anything, and refuses one below the shipped model', () => {
+  const t = scratchRepo();
+  const { soup, stage9 } = averageToShip(t);
+  const dry = shipModel(t, [stage9, '--average', soup, '--dry-run'], { FAKE_ACCURACY: '0.853' });
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /default-soup average of 2 85\.30%/);
+  assert.deepEqual(dry.calls.map((c) => [c[0], flag(c, '--checkpoint'), flag(c, '--split')]), [['evaluate', soup, 'val']]);
+
+  fs.mkdirSync(path.join(t.repo, 'results'));
+  fs.writeFileSync(path.join(t.repo, 'results/evaluation_results.json'), JSON.stringify({ accuracy: 0.86, heldOut: { from: 'train' } }));
+  const below = shipModel(t, [stage9, '--average', soup], { FAKE_ACCURACY: '0.853' });
+  assert.equal(below.status, 1);
+  assert.match(below.stderr, /default-soup \(average\) has 85\.30% on the held-out split, below the shipped model's 86\.00%/);
+  assert.ok(!fs.existsSync(path.join(t.repo, 'models/default')));
+});
+
+test('ship-model --average names what is wrong: no average.json, no held-out split, --checkpoint beside it', () => {
+  const t = scratchRepo();
+  const { soup, stage9 } = averageToShip(t, null);
+  const noSplit = shipModel(t, [stage9, '--average', soup]);
+  assert.notEqual(noSplit.status, 0);
+  assert.match(noSplit.stderr, /average\.json: records no held-out split \(its sources held out different images\)/);
+  fs.rmSync(path.join(soup, 'average.json'));
+  const missing = shipModel(t, [stage9, '--average', soup]);
+  assert.match(missing.stderr, /--average \S+default-soup: no average\.json; expected a folder written by `vitlens average`/);
+  const both = shipModel(t, [stage9, '--average', soup, '--checkpoint', 'epoch-019']);
+  assert.match(both.stderr, /--average ships the averaged checkpoint; it takes no --checkpoint or --weights/);
+  assert.deepEqual([noSplit.calls, missing.calls, both.calls], [[], [], []]); // nothing evaluated
 });
