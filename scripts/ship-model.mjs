@@ -234,14 +234,12 @@ await replaceFolder(SHIPPED, async (staging) => {
 await snapshotRun(runDir);
 if (args.copyOnly) process.exit(0);
 
-const cli = CLI;
-const data = DATA;
 run('npx', [...PNPM, 'build']);
-run('node', [cli, 'evaluate', '--data', data, '--split', 'val', '--backend', 'tensorflow']);
-run('node', [cli, 'evaluate', '--data', data, '--split', 'val', '--backend', 'tensorflow', '--tta', 'flip', '--out', 'results/tta']);
+run('node', [CLI, 'evaluate', '--data', DATA, '--split', 'val', '--backend', 'tensorflow']);
+run('node', [CLI, 'evaluate', '--data', DATA, '--split', 'val', '--backend', 'tensorflow', '--tta', 'flip', '--out', 'results/tta']);
 const samples = execFileSync('node', ['apps/cli/scripts/held-out-samples.mjs'], { cwd: REPO, encoding: 'utf8' }).trim().split(/\s+/);
 fs.rmSync(path.join(REPO, 'results/visualizations'), { recursive: true, force: true });
-run('node', [cli, 'visualize', '--image', ...samples, '--out', 'results/visualizations', '--backend', 'tensorflow']);
+run('node', [CLI, 'visualize', '--image', ...samples, '--out', 'results/visualizations', '--backend', 'tensorflow']);
 run('node', ['apps/web/scripts/readme-screenshot.mjs']);
 const stages = stageMetrics(runDir);
 // What train-default.sh did after stage 3, one step per later stage (stage 4 is the widening).

@@ -27,8 +27,11 @@ export interface AverageOptions {
 /** The processor fields that decide what a pixel means to the model: they must agree to average. */
 const NORMALISATION_FIELDS = ['do_rescale', 'rescale_factor', 'do_normalize', 'image_mean', 'image_std'] as const satisfies readonly (keyof ImageProcessorConfig)[];
 
-/** The weights divided by their sum, after checking there is one per model and they can be. */
-function normalisedWeights(count: number, weights: readonly number[] | undefined): number[] {
+/**
+ * Each model's share of the average: `weights` divided by their sum (all equal without them), after
+ * checking there is one per model, each finite and ≥ 0, and not all 0 (else an `AverageError`).
+ */
+export function averageShares(count: number, weights: readonly number[] | undefined): number[] {
   if (weights === undefined) return new Array<number>(count).fill(1 / count);
   if (weights.length !== count) throw new AverageError(`weights: expected one per model (${count}), got ${weights.length}`);
   weights.forEach((w, i) => {
@@ -71,7 +74,7 @@ function checkSameModel(first: VisionTransformer, other: VisionTransformer, firs
 export function averageModels(models: readonly VisionTransformer[], options: AverageOptions = {}): VisionTransformer {
   if (models.length === 0) throw new AverageError('average: no models given');
   const names = models.map((_, i) => options.names?.[i] ?? `model ${i + 1}`);
-  const weights = normalisedWeights(models.length, options.weights);
+  const weights = averageShares(models.length, options.weights);
   const first = models[0]!;
   for (let i = 1; i < models.length; i++) checkSameModel(first, models[i]!, names[0]!, names[i]!);
   const values = new Map<string, Float32Array>();

@@ -55,7 +55,7 @@ export {
   type ParamValue,
   type WidenOptions,
 } from './widen';
-export { AverageError, averageModels, parameterDistance, type AverageOptions } from './average';
+export { AverageError, averageModels, averageShares, parameterDistance, type AverageOptions } from './average';
 export {
   DEFAULT_TOPK,
   load,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { initBackend } from '@vitlens/core';
 import { writeJsonAtomic } from '@vitlens/core/node';
-import { averageModels, parameterDistance, type VisionTransformer } from '@vitlens/vit-model';
+import { averageModels, averageShares, parameterDistance, type VisionTransformer } from '@vitlens/vit-model';
 import { loadCheckpoint, saveCheckpoint } from '@vitlens/vit-model/node';
 import { type Command, InvalidArgumentError } from 'commander';
 import { AVERAGE_FILE, AVERAGE_FORMAT, type HeldOutSplit, heldOutSplitOf } from '../held-out';
@@ -110,14 +110,14 @@ export async function runAverage(flags: AverageFlags, log: (m: string) => void =
   try {
     const average = averageModels(models, { weights: flags.weights, names: flags.checkpoints });
     try {
-      const total = (flags.weights ?? models.map(() => 1)).reduce((a, b) => a + b, 0);
+      const shares = averageShares(models.length, flags.weights);
       const report: AverageReport = {
         format: AVERAGE_FORMAT,
         version: 1,
         imageSize: average.config.image_size,
         sources: flags.checkpoints.map((checkpoint, i) => ({
           checkpoint,
-          weight: (flags.weights?.[i] ?? 1) / total,
+          weight: shares[i]!,
           trainedImageSize: trainedSizes[i]!,
           distance: parameterDistance(models[i]!, average),
         })),
